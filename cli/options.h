@@ -1,0 +1,53 @@
+/*
+ * Option parsing shared by every command: getopt_long with our error
+ * messages (unknown option with a "did you mean", missing argument), the
+ * options every command takes (-h/--help, --json), and usage printing.
+ */
+#ifndef CNAI_CLI_OPTIONS_H
+#define CNAI_CLI_OPTIONS_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/ctx.h"
+
+/* Option values for the common options; keep clear of other shorts. */
+enum { CNAI_OPT_JSON = 0x1000, CNAI_OPT_HELP = 'h' };
+
+#define CNAI_OPTS_COMMON                                                   \
+	{ "json", no_argument, NULL, CNAI_OPT_JSON },                      \
+	{ "help", no_argument, NULL, CNAI_OPT_HELP }
+
+/* A command's help: usage lines (the man SYNOPSIS) and option lines. */
+struct cnai_usage {
+	const char *const *synopsis; /* NULL-terminated, "cnai x [..]" */
+	const char *const *options;  /* NULL-terminated, "  --x  what" */
+};
+
+/* Prints usage to stdout (help asked) or stderr; returns 0. */
+int cnai_usage_print(const struct cnai_usage *u, int to_stdout);
+
+/*
+ * Wraps getopt_long: returns the next option like getopt_long, handles
+ * --json and -h/--help itself (help: prints usage and returns
+ * CNAI_OPT_HELP so the caller returns 0), and for an unknown option or a
+ * missing argument sets the error and returns '?'. shortopts must begin
+ * with ':' ("+:" to stop at the first operand).
+ */
+int cnai_getopt(int argc, char **argv, const char *shortopts,
+		const struct option *longopts, const struct cnai_usage *u,
+		struct cnai_ctx *ctx);
+/* Resets getopt for a new parse (sub-commands). */
+void cnai_getopt_reset(void);
+
+/* Splits "KEY=VALUE": key and value point into a copy in *dup. */
+int cnai_opt_keyvalue(char **dup, const char **key, const char **value,
+		      const char *arg, const char *what);
+/* Parses a whole int64 ("--limit 10"); CNAI_EUSAGE naming the option. */
+int cnai_opt_int64(int64_t *out, const char *arg, const char *option);
+
+/* Edit distance for "did you mean" suggestions. */
+size_t cnai_levenshtein(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * A streaming CSV reader (RFC 4180): quoted fields with doubled quotes,
+ * embedded delimiters and newlines, CRLF or LF line ends, a UTF-8 byte
+ * order mark. Records come one at a time; fields point into the reader's
+ * buffer and stay valid until the next call.
+ */
+#ifndef CNAI_CORE_DATA_CSV_H
+#define CNAI_CORE_DATA_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cnai_csv_field {
+	const char *ptr; /* NUL-terminated */
+	size_t len;
+};
+
+struct cnai_csv_record {
+	struct cnai_csv_field *fields;
+	size_t nfields;
+	uint64_t line; /* 1-based line where the record starts */
+};
+
+struct cnai_csv_reader;
+
+/* Largest record accepted; longer ones are an error naming the line. */
+#define CNAI_CSV_MAX_RECORD (64u * 1024 * 1024)
+
+/* Opens `path` ("-" for stdin) with `delim` (',' usually). */
+int cnai_csv_open(struct cnai_csv_reader **out, const char *path, char delim);
+/*
+ * Reads the next record: 1 with *rec set, 0 at end of file, or a negative
+ * error ("FILE:LINE: unterminated quoted field", record too long). When
+ * `expect` > 0, a record with another field count is CNAI_EINVALID:
+ * "FILE:LINE: expected N fields, found M". A blank line is skipped.
+ */
+int cnai_csv_next(struct cnai_csv_reader *r, const struct cnai_csv_record **rec,
+		  size_t expect);
+/* Bytes consumed so far (for progress). */
+uint64_t cnai_csv_offset(const struct cnai_csv_reader *r);
+const char *cnai_csv_path(const struct cnai_csv_reader *r);
+void cnai_csv_close(struct cnai_csv_reader *r);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * The write path for params, metrics, tags and artifacts. One logger is one
+ * BEGIN IMMEDIATE transaction with its statements prepared once; metric
+ * points go straight to the history table while the newest point per key
+ * is kept in a small hash table and merged into latest_metrics at commit.
+ */
+#include "core/store/logger.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/store/lineage.h"
+#include "core/util/banned.h"
+
+struct latest {
+	char *key; /* NULL: empty slot */
+	double value;
+	int64_t step, timestamp;
+};
+
+struct cnai_logger {
+	struct cnai_store *st;
+	int64_t run;
+	sqlite3_stmt *param_ins, *param_get, *tag, *metric, *artifact;
+	struct latest *latest;
+	size_t nlatest, alloc; /* open addressing, alloc a power of two */
+};
+
+int cnai_key_validate(const char *kind, const char *key)
+{
+	size_t len = strlen(key), i;
+
+	if (len == 0)
+		return cnai_error_set(CNAI_EINVALID, "%s name is empty", kind);
+	if (len > CNAI_KEY_MAX)
+		return cnai_error_set(CNAI_EINVALID,
+				      "%s name '%.40s...' is longer than %d "
+				      "characters", kind, key, CNAI_KEY_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		/* MLflow's set, so names move between the two unchanged. */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.' || c == ' ' || c == '/' || c == ':'))
+			return cnai_error_set(CNAI_EINVALID,
+					      "%s name '%s': character '%c' is "
+					      "not allowed (use letters, digits, "
+					      "'_', '-', '.', ' ', '/', ':')",
+					      kind, key, c >= 32 && c < 127 ? c
+									 : '?');
+	}
+	return 0;
+}
+
+static int check_value(const char *kind, const char *key, const char *value)
+{
+	if (strlen(value) > CNAI_VALUE_MAX)
+		return cnai_error_set(CNAI_EINVALID,
+				      "%s '%s': value longer than %d bytes",
+				      kind, key, CNAI_VALUE_MAX);
+	return 0;
+}
+
+static void free_latest(struct cnai_logger *lg)
+{
+	size_t i;
+
+	for (i = 0; i < lg->alloc; i++)
+		free(lg->latest[i].key);
+	free(lg->latest);
+	lg->latest = NULL;
+	lg->alloc = lg->nlatest = 0;
+}
+
+static void logger_free(struct cnai_logger *lg)
+{
+	sqlite3_finalize(lg->param_ins);
+	sqlite3_finalize(lg->param_get);
+	sqlite3_finalize(lg->tag);
+	sqlite3_finalize(lg->metric);
+	sqlite3_finalize(lg->artifact);
+	free_latest(lg);
+	free(lg);
+}
+
+void cnai_logger_abort(struct cnai_logger *lg)
+{
+	if (!lg)
+		return;
+	cnai_db_rollback(&lg->st->db);
+	logger_free(lg);
+}
+
+int cnai_logger_begin(struct cnai_logger **out, struct cnai_store *st,
+		      int64_t run)
+{
+	struct cnai_logger *lg = calloc(1, sizeof(*lg));
+	struct cnai_db *db = &st->db;
+	int err;
+
+	*out = NULL;
+	if (!lg)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	lg->st = st;
+	lg->run = run;
+	if ((err = cnai_db_begin_write(db)) < 0) {
+		logger_free(lg);
+		return err;
+	}
+	if ((err = cnai_db_prepare(&lg->param_ins, db,
+				   "INSERT INTO params(run, key, value) VALUES "
+				   "(?, ?, ?) ON CONFLICT DO NOTHING")) < 0 ||
+	    (err = cnai_db_prepare(&lg->param_get, db,
+				   "SELECT value FROM params WHERE run = ? AND "
+				   "key = ?")) < 0 ||
+	    (err = cnai_db_prepare(&lg->tag, db,
+				   "INSERT INTO tags(run, key, value) VALUES "
+				   "(?, ?, ?) ON CONFLICT DO UPDATE SET value "
+				   "= excluded.value")) < 0 ||
+	    (err = cnai_db_prepare(&lg->metric, db,
+				   "INSERT INTO metrics(run, key, value, step, "
+				   "timestamp) VALUES (?, ?, ?, ?, ?)")) < 0 ||
+	    (err = cnai_db_prepare(&lg->artifact, db,
+				   "INSERT INTO artifacts(run, name, digest, "
+				   "size, created) VALUES (?, ?, ?, ?, ?) ON "
+				   "CONFLICT DO UPDATE SET digest = "
+				   "excluded.digest, size = excluded.size, "
+				   "created = excluded.created")) < 0) {
+		cnai_logger_abort(lg);
+		return err;
+	}
+	*out = lg;
+	return 0;
+}
+
+static int step_done(struct cnai_logger *lg, sqlite3_stmt *st,
+		     const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return cnai_db_error(&lg->st->db, what);
+	return 0;
+}
+
+int cnai_logger_param(struct cnai_logger *lg, const char *key,
+		      const char *value)
+{
+	const unsigned char *old;
+	int err;
+
+	if ((err = cnai_key_validate("param", key)) < 0 ||
+	    (err = check_value("param", key, value)) < 0)
+		return err;
+	sqlite3_bind_int64(lg->param_ins, 1, lg->run);
+	cnai_db_bind_text(lg->param_ins, 2, key);
+	cnai_db_bind_text(lg->param_ins, 3, value);
+	if ((err = step_done(lg, lg->param_ins, "logging a param")) < 0)
+		return err;
+	if (sqlite3_changes(lg->st->db.h) > 0)
+		return 0;
+	/* Already set: the same value is fine, another one is not. */
+	sqlite3_bind_int64(lg->param_get, 1, lg->run);
+	cnai_db_bind_text(lg->param_get, 2, key);
+	if (sqlite3_step(lg->param_get) == SQLITE_ROW &&
+	    (old = sqlite3_column_text(lg->param_get, 0)) &&
+	    strcmp((const char *)old, value) != 0)
+		err = cnai_error_set(CNAI_EINVALID,
+				     "param '%s' is already '%s' for this run; "
+				     "params cannot change (new value '%s')",
+				     key, (const char *)old, value);
+	sqlite3_reset(lg->param_get);
+	return err;
+}
+
+int cnai_logger_tag(struct cnai_logger *lg, const char *key,
+		    const char *value)
+{
+	int err;
+
+	if ((err = cnai_key_validate("tag", key)) < 0 ||
+	    (err = check_value("tag", key, value)) < 0)
+		return err;
+	sqlite3_bind_int64(lg->tag, 1, lg->run);
+	cnai_db_bind_text(lg->tag, 2, key);
+	cnai_db_bind_text(lg->tag, 3, value);
+	return step_done(lg, lg->tag, "logging a tag");
+}
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct latest *latest_slot(struct latest *tab, size_t alloc,
+				  const char *key)
+{
+	size_t i = hash_key(key) & (alloc - 1);
+
+	while (tab[i].key && strcmp(tab[i].key, key))
+		i = (i + 1) & (alloc - 1);
+	return &tab[i];
+}
+
+static int latest_grow(struct cnai_logger *lg)
+{
+	size_t alloc = lg->alloc ? lg->alloc * 2 : 64, i;
+	struct latest *tab = calloc(alloc, sizeof(*tab));
+
+	if (!tab)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	for (i = 0; i < lg->alloc; i++)
+		if (lg->latest[i].key)
+			*latest_slot(tab, alloc, lg->latest[i].key) =
+				lg->latest[i];
+	free(lg->latest);
+	lg->latest = tab;
+	lg->alloc = alloc;
+	return 0;
+}
+
+/* MLflow's rule: the latest point is the one with the highest step, and
+ * among equal steps the most recent timestamp. */
+static int is_newer(int64_t step, int64_t ts, const struct latest *old)
+{
+	return step > old->step || (step == old->step && ts >= old->timestamp);
+}
+
+int cnai_logger_metric(struct cnai_logger *lg, const char *key, double value,
+		       int64_t step, int64_t timestamp_ms)
+{
+	struct latest *slot;
+	int err;
+
+	if ((err = cnai_key_validate("metric", key)) < 0)
+		return err;
+	sqlite3_bind_int64(lg->metric, 1, lg->run);
+	sqlite3_bind_text(lg->metric, 2, key, -1, SQLITE_STATIC);
+	/* SQLite turns NaN into NULL anyway; bind NULL on purpose. */
+	if (isnan(value))
+		sqlite3_bind_null(lg->metric, 3);
+	else
+		sqlite3_bind_double(lg->metric, 3, value);
+	sqlite3_bind_int64(lg->metric, 4, step);
+	sqlite3_bind_int64(lg->metric, 5, timestamp_ms);
+	if ((err = step_done(lg, lg->metric, "logging a metric")) < 0)
+		return err;
+	if (2 * (lg->nlatest + 1) > lg->alloc && (err = latest_grow(lg)) < 0)
+		return err;
+	slot = latest_slot(lg->latest, lg->alloc, key);
+	if (!slot->key) {
+		if (!(slot->key = strdup(key)))
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		lg->nlatest++;
+	} else if (!is_newer(step, timestamp_ms, slot)) {
+		return 0;
+	}
+	slot->value = value;
+	slot->step = step;
+	slot->timestamp = timestamp_ms;
+	return 0;
+}
+
+int cnai_logger_artifact(struct cnai_logger *lg, const char *name,
+			 const char *digest, uint64_t size)
+{
+	if (!*name || strlen(name) > 1024)
+		return cnai_error_set(CNAI_EINVALID,
+				      "artifact name must be 1 to 1024 "
+				      "characters");
+	sqlite3_bind_int64(lg->artifact, 1, lg->run);
+	cnai_db_bind_text(lg->artifact, 2, name);
+	cnai_db_bind_text(lg->artifact, 3, digest);
+	sqlite3_bind_int64(lg->artifact, 4, (int64_t)size);
+	sqlite3_bind_int64(lg->artifact, 5, cnai_db_now_ms());
+	return step_done(lg, lg->artifact, "logging an artifact");
+}
+
+static int flush_latest(struct cnai_logger *lg)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int err;
+
+	if (!lg->nlatest)
+		return 0;
+	if ((err = cnai_db_prepare(
+		     &st, &lg->st->db,
+		     "INSERT INTO latest_metrics(run, key, value, step, "
+		     "timestamp) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run, key) "
+		     "DO UPDATE SET value = excluded.value, step = "
+		     "excluded.step, timestamp = excluded.timestamp WHERE "
+		     "excluded.step > latest_metrics.step OR (excluded.step = "
+		     "latest_metrics.step AND excluded.timestamp >= "
+		     "latest_metrics.timestamp)")) < 0)
+		return err;
+	for (i = 0; i < lg->alloc && !err; i++) {
+		struct latest *l = &lg->latest[i];
+
+		if (!l->key)
+			continue;
+		sqlite3_bind_int64(st, 1, lg->run);
+		sqlite3_bind_text(st, 2, l->key, -1, SQLITE_STATIC);
+		if (isnan(l->value))
+			sqlite3_bind_null(st, 3);
+		else
+			sqlite3_bind_double(st, 3, l->value);
+		sqlite3_bind_int64(st, 4, l->step);
+		sqlite3_bind_int64(st, 5, l->timestamp);
+		err = step_done(lg, st, "updating latest metrics");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int cnai_logger_commit(struct cnai_logger *lg)
+{
+	int err;
+
+	if ((err = flush_latest(lg)) < 0 ||
+	    (err = cnai_db_commit(&lg->st->db)) < 0) {
+		cnai_logger_abort(lg);
+		return err;
+	}
+	logger_free(lg);
+	return 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * Schema migrations. Append new ones to the end of `migrations`; never edit
+ * one that has shipped, because stores in the field already ran it.
+ *
+ * Conventions: times are milliseconds since the epoch; a run is referenced
+ * by its integer id inside the database and by its 32-hex uuid outside;
+ * a metric value NULL means NaN (SQLite cannot store NaN; infinities it
+ * stores as they are); every stored file is a blob named by its digest.
+ */
+#include "core/store/migrations.h"
+
+#include <stdio.h>
+
+#include "core/util/error.h"
+#include "core/util/banned.h"
+
+static const char *const migrations[] = {
+	/* 1: experiments, runs, params, metrics, tags, artifacts, datasets,
+	 *    and the lineage graph. */
+	"CREATE TABLE experiments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  experiment INTEGER NOT NULL REFERENCES experiments(id),"
+	"  name TEXT,"
+	"  status TEXT NOT NULL,"
+	"  start_time INTEGER NOT NULL,"
+	"  end_time INTEGER,"
+	"  exit_code INTEGER,"
+	"  command TEXT,"
+	"  cwd TEXT,"
+	"  host TEXT,"
+	"  user TEXT,"
+	"  git_commit TEXT,"
+	"  git_branch TEXT,"
+	"  git_dirty INTEGER,"
+	"  git_remote TEXT,"
+	"  parent INTEGER REFERENCES runs(id));"
+	"CREATE INDEX runs_start ON runs(start_time);"
+	"CREATE INDEX runs_experiment ON runs(experiment, start_time);"
+	"CREATE INDEX runs_name ON runs(name);"
+	"CREATE INDEX runs_parent ON runs(parent);"
+	"CREATE TABLE params ("
+	"  run INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE INDEX params_key_value ON params(key, value);"
+	"CREATE TABLE tags ("
+	"  run INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE INDEX tags_key_value ON tags(key, value);"
+	"CREATE TABLE metrics ("
+	"  run INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value REAL,"
+	"  step INTEGER NOT NULL,"
+	"  timestamp INTEGER NOT NULL);"
+	"CREATE INDEX metrics_run_key ON metrics(run, key, step);"
+	/* The latest point per (run, key): what filters and listings read,
+	 * so they never scan a metric's history. */
+	"CREATE TABLE latest_metrics ("
+	"  run INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value REAL,"
+	"  step INTEGER NOT NULL,"
+	"  timestamp INTEGER NOT NULL,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE INDEX latest_metrics_key_value ON latest_metrics(key, value);"
+	"CREATE TABLE artifacts ("
+	"  run INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (run, name)) WITHOUT ROWID;"
+	"CREATE INDEX artifacts_digest ON artifacts(digest);"
+	"CREATE TABLE datasets ("
+	"  digest TEXT PRIMARY KEY,"
+	"  path TEXT,"
+	"  size INTEGER NOT NULL,"
+	"  rows INTEGER,"
+	"  columns INTEGER,"
+	"  schema TEXT,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE entities ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  ref TEXT NOT NULL,"
+	"  name TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (kind, ref));"
+	"CREATE INDEX entities_ref ON entities(ref);"
+	"CREATE TABLE edges ("
+	"  src INTEGER NOT NULL,"
+	"  dst INTEGER NOT NULL,"
+	"  relation TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (src, dst, relation)) WITHOUT ROWID;"
+	"CREATE INDEX edges_dst ON edges(dst, src);",
+};
+
+int cnai_migrations_latest(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+static int read_version(struct cnai_db *db, int *out)
+{
+	sqlite3_stmt *st;
+	int err;
+
+	if ((err = cnai_db_prepare(&st, db, "PRAGMA user_version")) < 0)
+		return err;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return cnai_db_error(db, "reading the schema version");
+	}
+	*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int check_not_newer(struct cnai_db *db, int version)
+{
+	if (version > cnai_migrations_latest())
+		return cnai_error_set(CNAI_EINVALID,
+				      "%s: store schema version %d is newer than "
+				      "this cnai supports (%d); upgrade cnai",
+				      db->path, version,
+				      cnai_migrations_latest());
+	return 0;
+}
+
+int cnai_migrations_run(struct cnai_db *db)
+{
+	char sql[64];
+	int version, err, i;
+
+	if ((err = read_version(db, &version)) < 0 ||
+	    (err = check_not_newer(db, version)) < 0)
+		return err;
+	if (version == cnai_migrations_latest())
+		return 0;
+	/* Several processes may open a new store at once: take the write
+	 * lock, then read the version again, so one of them migrates. */
+	if ((err = cnai_db_begin_write(db)) < 0)
+		return err;
+	if ((err = read_version(db, &version)) < 0 ||
+	    (err = check_not_newer(db, version)) < 0)
+		goto fail;
+	for (i = version; i < cnai_migrations_latest(); i++) {
+		if ((err = cnai_db_exec(db, migrations[i])) < 0)
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 cnai_migrations_latest());
+	if ((err = cnai_db_exec(db, sql)) < 0)
+		goto fail;
+	return cnai_db_commit(db);
+fail:
+	cnai_db_rollback(db);
+	return err;
+}

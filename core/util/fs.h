@@ -1,0 +1,40 @@
+/*
+ * File-system helpers that never leave a half-written file behind: writes
+ * go to a temporary file in the target's folder, are fsynced and renamed.
+ */
+#ifndef CNAI_CORE_UTIL_FS_H
+#define CNAI_CORE_UTIL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/util/buf.h"
+
+/* Creates `path` and its missing parents with `mode`. */
+int cnai_fs_mkdir_p(const char *path, mode_t mode);
+/* Writes `len` bytes to `path` atomically (temp file, fsync, rename). */
+int cnai_fs_write_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode);
+/*
+ * Appends the whole file to `out`; refuses files over `limit` bytes
+ * (0 = none) with CNAI_EINVALID naming the file.
+ */
+int cnai_fs_read_file(struct cnai_buf *out, const char *path, size_t limit);
+/* 1 if `path` exists (any type), 0 if not. */
+int cnai_fs_exists(const char *path);
+int cnai_fs_is_dir(const char *path);
+/* fsyncs a folder so that a rename in it is durable. */
+int cnai_fs_fsync_dir(const char *path);
+/*
+ * Opens a new temporary file in folder `dir` (mode 0600) and sets `path`
+ * to its name. The caller closes, renames or unlinks it.
+ */
+int cnai_fs_tmpfile(struct cnai_buf *path, int *fd_out, const char *dir);
+/* fsyncs and closes *fd (set to -1), then renames src to dst. */
+int cnai_fs_fsync_close_rename(int *fd, const char *src, const char *dst);
+/* Writes all of `len` bytes, retrying short writes and EINTR. */
+int cnai_fs_write_all(int fd, const void *data, size_t len);
+/* Absolute, symlink-free form of an existing path into `out`. */
+int cnai_fs_realpath(struct cnai_buf *out, const char *path);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * Child processes with tee'd output and forwarded signals.
+ *
+ * Signals: a SIGINT typed at the terminal already reaches the child (same
+ * process group), so forwarding it again would interrupt the child's own
+ * clean-up. The handler therefore forwards only signals sent by a process
+ * (si_code SI_USER/SI_QUEUE: `kill`, a CI runner's timeout), never ones
+ * the kernel sent to the whole group. The child's pid is the one piece of
+ * file-level mutable state: a signal handler has no other way to reach it.
+ */
+#include "core/util/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util/error.h"
+#include "core/util/fs.h"
+#include "core/util/banned.h"
+
+static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t forwarded;
+
+static void forward_signal(int sig, siginfo_t *info, void *ctx)
+{
+	(void)ctx;
+	if (child_pid > 0 && info &&
+	    (info->si_code == SI_USER || info->si_code == SI_QUEUE)) {
+		kill((pid_t)child_pid, sig);
+		forwarded = 1;
+	} else if (child_pid > 0) {
+		forwarded = 1; /* the child got it from the terminal */
+	}
+}
+
+/* Copies what is readable on fd to `to` and `copy`; 0 at EOF. */
+static int pump(int fd, int to, int copy)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	do
+		n = read(fd, chunk, sizeof(chunk));
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	/* A closed terminal must not stop the copy into the run's log. */
+	(void)cnai_fs_write_all(to, chunk, (size_t)n);
+	cnai_error_clear();
+	if (copy >= 0 && cnai_fs_write_all(copy, chunk, (size_t)n) < 0)
+		return -1;
+	return 1;
+}
+
+static void child_exec(char *const argv[], char *const env[], int pout[2],
+		       int perr[2], int report)
+{
+	int e;
+
+	dup2(pout[1], STDOUT_FILENO);
+	dup2(perr[1], STDERR_FILENO);
+	close(pout[0]);
+	close(pout[1]);
+	close(perr[0]);
+	close(perr[1]);
+	signal(SIGPIPE, SIG_DFL);
+	execvpe(argv[0], argv, env);
+	e = errno;
+	(void)!write(report, &e, sizeof(e));
+	_exit(127);
+}
+
+int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
+		      char *const env[], int copy_out, int copy_err)
+{
+	struct sigaction sa, old_int, old_term, old_hup;
+	int pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, rep[2] = { -1, -1 };
+	int status = 0, e = 0, err = 0, open_fds;
+	pid_t pid;
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
+	    pipe2(rep, O_CLOEXEC) < 0) {
+		err = cnai_error_set_errno(CNAI_ERROR, "pipe");
+		goto cleanup;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	forwarded = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	pid = fork();
+	if (pid < 0) {
+		err = cnai_error_set_errno(CNAI_ERROR, "fork");
+		goto restore;
+	}
+	if (pid == 0)
+		child_exec(argv, env, pout, perr, rep[1]);
+	child_pid = pid;
+	close(pout[1]);
+	close(perr[1]);
+	close(rep[1]);
+	pout[1] = perr[1] = rep[1] = -1;
+	do
+		n = read(rep[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e)) {
+		waitpid(pid, &status, 0);
+		child_pid = 0;
+		err = cnai_error_set(e == ENOENT ? CNAI_ENOTFOUND : CNAI_ERROR,
+				     "cannot run '%s': %s", argv[0],
+				     strerror(e));
+		goto restore;
+	}
+	for (open_fds = 2; open_fds > 0;) {
+		struct pollfd fds[2] = { { pout[0], POLLIN, 0 },
+					 { perr[0], POLLIN, 0 } };
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[0].revents && pout[0] >= 0 &&
+		    pump(pout[0], STDOUT_FILENO, copy_out) <= 0) {
+			close(pout[0]);
+			pout[0] = -1;
+			open_fds--;
+		}
+		if (fds[1].revents && perr[0] >= 0 &&
+		    pump(perr[0], STDERR_FILENO, copy_err) <= 0) {
+			close(perr[0]);
+			perr[0] = -1;
+			open_fds--;
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	child_pid = 0;
+	out->forwarded = forwarded;
+	if (WIFEXITED(status)) {
+		out->exited = 1;
+		out->exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		out->term_signal = WTERMSIG(status);
+		out->exit_code = 128 + out->term_signal;
+	}
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (pout[i] >= 0)
+			close(pout[i]);
+		if (perr[i] >= 0)
+			close(perr[i]);
+		if (rep[i] >= 0)
+			close(rep[i]);
+	}
+	return err;
+}

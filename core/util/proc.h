@@ -1,0 +1,25 @@
+/*
+ * Running a child command the way `cnai track run` needs: its stdout and
+ * stderr pass through unchanged and are copied to files, SIGINT, SIGTERM
+ * and SIGHUP sent to cnai reach the child, and its exit is reported.
+ */
+#ifndef CNAI_CORE_UTIL_PROC_H
+#define CNAI_CORE_UTIL_PROC_H
+
+struct cnai_proc_result {
+	int exited;      /* 1: exit_code is valid */
+	int exit_code;
+	int term_signal; /* the signal that killed the child, or 0 */
+	int forwarded;   /* a termination signal was forwarded to it */
+};
+
+/*
+ * Runs argv (searched on PATH) with `env` as its environment, copying
+ * what it writes on stdout to `copy_out` and on stderr to `copy_err` (file
+ * descriptors) as well as to cnai's own. A command that cannot be started
+ * is CNAI_ENOTFOUND (or CNAI_ERROR) naming it.
+ */
+int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
+		      char *const env[], int copy_out, int copy_err);
+
+#endif

@@ -5,7 +5,7 @@
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
-PKGS := sqlite3 libgit2 jansson libcrypto
+PKGS := sqlite3 libgit2 jansson libcrypto libarchive libcurl zlib libzstd
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -16,13 +16,15 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) \
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS ?= -Wl,-O1 -Wl,--as-needed
 
-CORE_SRC := $(sort $(wildcard core/*/*.c))
+CORE_SRC := $(sort $(wildcard core/*/*.c registry/*.c))
 CMD_SRC := $(sort $(wildcard commands/*.c commands/*/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 APP_OBJ := $(CMD_SRC:%.c=$(BUILD)/obj/%.o) $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 .PHONY: all deps test test-unit test-cli asan demo install clean bench
 all: deps $(BUILD)/cnai
@@ -41,7 +43,13 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-test: all $(UNIT_BIN)
+# Test-only drivers (tests/tools/*.c): library entry points the interop
+# tests call before a command wraps them.
+$(BUILD)/tests/tools/%: tests/tools/%.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test: all $(UNIT_BIN) $(TOOL_BIN)
 	@CNAI_BUILD=$(BUILD) ./tests/run-tests.sh
 
 # ASan + UBSan build in its own folder, running the same suites.

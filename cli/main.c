@@ -41,6 +41,8 @@ static const struct cnai_command commands[] = { /* keep alphabetical */
 	{ "init", cmd_init, 0, "Create a store in .cnai/" },
 	{ "lineage", cmd_lineage, CNAI_CMD_NEEDS_STORE,
 	  "Show where something came from and what used it" },
+	{ "model", cmd_model, CNAI_CMD_NEEDS_STORE,
+	  "Register models, versions and aliases" },
 	{ "track", cmd_track, CNAI_CMD_NEEDS_STORE,
 	  "Track runs: params, metrics, artifacts" },
 };
@@ -110,6 +112,9 @@ static int report(int code)
 		return code - 1000;
 	if (code == 0)
 		return 0;
+	/* A bare usage error: the command has printed its usage already. */
+	if (code == CNAI_EUSAGE && !(e && e->message[0]))
+		return exit_status(code);
 	if (e && e->message[0])
 		fprintf(stderr, "cnai: error: %s\n", e->message);
 	else
@@ -137,6 +142,24 @@ static int unknown_command(const char *name)
 	return cnai_error_set(CNAI_EUSAGE,
 			      "'%s' is not a cnai command; see 'cnai --help'",
 			      name);
+}
+
+static int unknown_option(const char *arg, const struct option *globals)
+{
+	char name[128];
+	const char *best = NULL;
+
+	if (arg[0] == '-' && arg[1] == '-') {
+		snprintf(name, sizeof(name), "%s", arg + 2);
+		name[strcspn(name, "=")] = '\0';
+		best = cnai_opt_suggest(name, globals);
+	}
+	if (best)
+		return cnai_error_set(CNAI_EUSAGE,
+				      "unknown option '%s'; did you mean "
+				      "'--%s'?", arg, best);
+	return cnai_error_set(CNAI_EUSAGE,
+			      "unknown option '%s'; see 'cnai --help'", arg);
 }
 
 static int wants_help(int argc, char **argv)
@@ -245,10 +268,8 @@ int main(int argc, char **argv)
 				CNAI_EUSAGE, "option '%s' needs a value",
 				argv[optind - 1])));
 		default:
-			return finish(report(cnai_error_set(
-				CNAI_EUSAGE,
-				"unknown option '%s'; see 'cnai --help'",
-				argv[optind - 1])));
+			return finish(report(unknown_option(argv[optind - 1],
+							    globals)));
 		}
 	}
 	if (optind >= argc) {

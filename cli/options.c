@@ -59,7 +59,7 @@ void cnai_getopt_reset(void)
 	optind = 0; /* glibc: 0 also re-initialises its internal state */
 }
 
-static const char *suggest(const char *bad, const struct option *longopts)
+const char *cnai_opt_suggest(const char *bad, const struct option *longopts)
 {
 	const char *best = NULL;
 	size_t best_d = 3, d, i;
@@ -101,15 +101,22 @@ int cnai_getopt(int argc, char **argv, const char *shortopts,
 			const char *s;
 
 			if (optopt && optopt != '?') {
+				/* "cnai track ls --help": a sub-command's
+				 * argv[0] is its own name. */
+				int sub = ctx->cmd_name &&
+					  strcmp(argv[0], ctx->cmd_name);
+
 				cnai_error_set(CNAI_EUSAGE,
-					       "unknown option '-%c'; see '%s "
-					       "--help'", optopt, u->synopsis[0]);
+					       "unknown option '-%c'; see 'cnai "
+					       "%s%s%s --help'", optopt,
+					       sub ? ctx->cmd_name : "",
+					       sub ? " " : "", argv[0]);
 				return '?';
 			}
 			snprintf(name, sizeof(name), "%s",
 				 arg + (arg[0] == '-' && arg[1] == '-' ? 2 : 0));
 			name[strcspn(name, "=")] = '\0';
-			s = suggest(name, longopts);
+			s = cnai_opt_suggest(name, longopts);
 			cnai_error_set(CNAI_EUSAGE,
 				       "unknown option '%s'%s%s%s", arg,
 				       s ? "; did you mean '--" : "",

@@ -47,6 +47,11 @@ int cnai_opt_keyvalue(char **dup, const char **key, const char **value,
 /* Parses a whole int64 ("--limit 10"); CNAI_EUSAGE naming the option. */
 int cnai_opt_int64(int64_t *out, const char *arg, const char *option);
 
+/*
+ * The long option nearest to `bad` (a name without its dashes) for a "did
+ * you mean", or NULL when none is close.
+ */
+const char *cnai_opt_suggest(const char *bad, const struct option *longopts);
 /* Edit distance for "did you mean" suggestions. */
 size_t cnai_levenshtein(const char *a, const char *b);
 

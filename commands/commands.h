@@ -24,6 +24,7 @@ int cmd_fsck(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_gc(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_init(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_lineage(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_model(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_track(int argc, char **argv, struct cnai_ctx *ctx);
 
 #endif

@@ -123,8 +123,9 @@ int cmd_fsck(int argc, char **argv, struct cnai_ctx *ctx)
 			       json_string_value(json_object_get(p, "kind")),
 			       json_string_value(json_object_get(p, "message")));
 		}
-		printf("checked %zu blobs and %zu references: %zu problem%s\n",
-		       s.blobs, s.refs, n, n == 1 ? "" : "s");
+		printf("checked %zu blob%s and %zu reference%s: %zu "
+		       "problem%s\n", s.blobs, s.blobs == 1 ? "" : "s",
+		       s.refs, s.refs == 1 ? "" : "s", n, n == 1 ? "" : "s");
 	}
 	json_decref(s.problems);
 	if (err < 0)

@@ -7,6 +7,7 @@
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "core/store/lineage.h"
+#include "core/store/models.h"
 #include "core/store/store.h"
 #include "core/util/banned.h"
 
@@ -203,6 +204,27 @@ static int parse_format(enum format *out, const char *s)
 			      "(tree, json, dot, mermaid)", s);
 }
 
+/*
+ * A model reference (digits@prod, or a bare model name) names the version's
+ * manifest digest; anything else is looked up among lineage entities.
+ */
+static int resolve_start(int64_t *out, struct cnai_store *st, const char *ref)
+{
+	struct cnai_model_version *v = NULL;
+	int err;
+
+	if (strncmp(ref, "sha256:", 7) &&
+	    (strchr(ref, '@') || cnai_model_resolve(&v, st, ref) == 0)) {
+		if (!v && (err = cnai_model_resolve(&v, st, ref)) < 0)
+			return err;
+		err = cnai_lineage_resolve(out, &st->db, v->manifest_digest);
+		cnai_model_version_free(v);
+		return err;
+	}
+	cnai_error_clear();
+	return cnai_lineage_resolve(out, &st->db, ref);
+}
+
 int cmd_lineage(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -265,8 +287,7 @@ int cmd_lineage(int argc, char **argv, struct cnai_ctx *ctx)
 				      argc - optind ? "too many arguments"
 						    : "no reference given",
 				      synopsis[0]);
-	if ((err = cnai_lineage_resolve(&start, &ctx->store->db,
-					argv[optind])) < 0 ||
+	if ((err = resolve_start(&start, ctx->store, argv[optind])) < 0 ||
 	    (err = cnai_lineage_walk(&g, &ctx->store->db, start, dir,
 				     (int)(depth > 100000 ? 100000 : depth))) <
 		    0)

@@ -6,9 +6,11 @@ set -eu
 
 # Build: compilers and the libraries DESIGN.md lists (pkg-config names each).
 BUILD_PKGS="build-essential pkg-config libsqlite3-dev libgit2-dev \
-libjansson-dev libssl-dev libyaml-dev"
+libjansson-dev libssl-dev libyaml-dev libarchive-dev libcurl4-openssl-dev \
+libzstd-dev zlib1g-dev"
 # Tests: unit and CLI runners and the independent checkers.
-TEST_PKGS="libcmocka-dev bats sqlite3 graphviz git python3 perl jq bc"
+TEST_PKGS="libcmocka-dev bats sqlite3 graphviz git python3 perl jq bc \
+skopeo umoci docker-registry apache2-utils"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

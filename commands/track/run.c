@@ -57,19 +57,41 @@ static void run_opts_release(struct run_opts *o)
 	free(o->datasets);
 }
 
-/* Checks every key=value before anything is recorded. */
+/* The value of `key` in "key=value", or NULL when pair is another key. */
+static const char *pair_value(const char *pair, const char *key)
+{
+	size_t len = strlen(key);
+
+	return !strncmp(pair, key, len) && pair[len] == '=' ? pair + len + 1
+							    : NULL;
+}
+
+/*
+ * Checks every key=value before anything is recorded, including a param
+ * given twice with two values: found later, it would leave a run behind.
+ */
 static int check_pairs(char **pairs, size_t n, const char *kind)
 {
-	size_t i;
+	size_t i, j;
 	int err;
 
 	for (i = 0; i < n; i++) {
 		char *dup;
-		const char *k, *v;
+		const char *k, *v, *other;
 
-		if ((err = cnai_opt_keyvalue(&dup, &k, &v, pairs[i], kind)) < 0)
+		if ((err = cnai_opt_keyvalue(&dup, &k, &v, pairs[i],
+					     !strcmp(kind, "param") ? "--param"
+								    : "--tag")) < 0)
 			return err;
 		err = cnai_key_validate(kind, k);
+		for (j = 0; !err && !strcmp(kind, "param") && j < i; j++)
+			if ((other = pair_value(pairs[j], k)) &&
+			    strcmp(other, v))
+				err = cnai_error_set(CNAI_EUSAGE,
+						     "param '%s' given twice: "
+						     "'%s' and '%s'; params "
+						     "cannot change", k, other,
+						     v);
 		free(dup);
 		if (err < 0)
 			return err;

@@ -206,20 +206,27 @@ struct cmp_run {
 	size_t np, nm;
 };
 
-static const char *cmp_value(char *buf, size_t size, const struct cmp_run *c,
-			     const char *key, int metric)
+/* The cell's text, and in *json its JSON form: a param's string, a
+ * metric's number (NaN and infinities as cnai_json_double writes them). */
+static const char *cmp_value(char *buf, size_t size, json_t **json,
+			     const struct cmp_run *c, const char *key,
+			     int metric)
 {
 	size_t i;
 
+	*json = json_null();
 	if (!metric) {
 		for (i = 0; i < c->np; i++)
-			if (!strcmp(c->params[i].key, key))
+			if (!strcmp(c->params[i].key, key)) {
+				*json = json_string(c->params[i].value);
 				return c->params[i].value;
+			}
 		return NULL;
 	}
 	for (i = 0; i < c->nm; i++)
 		if (!strcmp(c->metrics[i].key, key)) {
 			cnai_format_double(buf, size, c->metrics[i].value);
+			*json = cnai_json_double(c->metrics[i].value);
 			return buf;
 		}
 	return NULL;
@@ -262,14 +269,15 @@ static int compare_rows(struct cnai_table *t, json_t *out, struct cmp_run *c,
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			cells[i + 2] = cmp_value(bufs[i], sizeof(bufs[i]),
+			json_t *v;
+
+			cells[i + 2] = cmp_value(bufs[i], sizeof(bufs[i]), &v,
 						 &c[i], key, metric);
 			if (i && (!cells[i + 2] != !cells[2] ||
 				  (cells[2] && cells[i + 2] &&
 				   strcmp(cells[2], cells[i + 2]))))
 				differs = 1;
-			json_array_append_new(
-				vals, cnai_json_string_or_null(cells[i + 2]));
+			json_array_append_new(vals, v);
 		}
 		snprintf(label, sizeof(label), "%s.%s",
 			 metric ? "metrics" : "params", key);

@@ -12,7 +12,7 @@
  * alias `r` and to the tables of migrations.c (params, tags, latest_metrics,
  * experiments).
  *
- * Semantics, as MLflow's:
+ * Semantics (MLflow's, where it has any):
  * - Prefixes metrics., params., tags., attributes. (or the singular). Keys
  *   are [A-Za-z0-9_.-/:]+, or quoted in backticks or double quotes.
  * - Metrics and the attributes start_time, end_time, exit_code take

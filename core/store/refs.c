@@ -18,7 +18,14 @@ enum { MANIFEST_LIMIT = 4 * 1024 * 1024, MAX_NESTING = 8 };
 
 static const char db_refs_sql[] =
 	"SELECT digest, 'artifact ' || name || ' of run ' || "
-	"substr((SELECT uuid FROM runs WHERE id = run), 1, 12) FROM artifacts";
+	"substr((SELECT uuid FROM runs WHERE id = run), 1, 12) FROM artifacts "
+	"UNION ALL SELECT v.manifest, 'manifest of model ' || m.name || '@' || "
+	"v.version FROM model_versions v JOIN models m ON m.id = v.model "
+	"UNION ALL SELECT v.config, 'config of model ' || m.name || '@' || "
+	"v.version FROM model_versions v JOIN models m ON m.id = v.model "
+	"UNION ALL SELECT f.digest, 'file ' || f.path || ' of model ' || "
+	"m.name || '@' || v.version FROM model_files f JOIN model_versions v "
+	"ON v.id = f.version JOIN models m ON m.id = v.model";
 
 static int db_refs(struct cnai_store *st, cnai_ref_fn fn, void *payload)
 {

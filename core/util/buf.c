@@ -84,26 +84,38 @@ int cnai_buf_addch(struct cnai_buf *b, char c)
 int cnai_buf_vaddf(struct cnai_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
+	size_t avail;
 	int n;
 
-	if (cnai_buf_grow(b, 64) < 0)
+	if (b->oom)
 		return CNAI_ERROR;
+	/* Format into the room there is (only measure when nothing is
+	 * allocated: cnai_buf__empty is shared), then grow by exactly what
+	 * was written, so that the limit refuses what is too long and
+	 * nothing else; format again if it did not fit. */
+	avail = b->alloc ? b->alloc - b->len : 0;
 	va_copy(cp, ap);
-	n = vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
+	n = vsnprintf(avail ? b->buf + b->len : NULL, avail, fmt, cp);
 	va_end(cp);
-	if (n < 0) {
-		b->oom = 1;
-		return CNAI_ERROR;
-	}
-	if ((size_t)n >= b->alloc - b->len) {
-		if (cnai_buf_grow(b, (size_t)n) < 0)
-			return CNAI_ERROR;
+	if (n < 0)
+		goto fail;
+	if (cnai_buf_grow(b, (size_t)n) < 0) /* also checks the limit */
+		goto fail;
+	if ((size_t)n >= avail) {
 		va_copy(cp, ap);
 		n = vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
 		va_end(cp);
+		if (n < 0)
+			goto fail;
 	}
 	b->len += (size_t)n;
 	return 0;
+fail:
+	/* a partial first attempt may have overwritten the terminator */
+	b->oom = 1;
+	if (b->alloc)
+		b->buf[b->len] = '\0';
+	return CNAI_ERROR;
 }
 
 int cnai_buf_addf(struct cnai_buf *b, const char *fmt, ...)

@@ -7,6 +7,12 @@
  * (si_code SI_USER/SI_QUEUE: `kill`, a CI runner's timeout), never ones
  * the kernel sent to the whole group. The child's pid is the one piece of
  * file-level mutable state: a signal handler has no other way to reach it.
+ *
+ * Output: the copy ends when the child exits, not when the pipes reach
+ * EOF. A background process the command left behind (`sleep 30 &`) still
+ * holds the pipes open, and waiting for it would keep the run open long
+ * after its command ended. What the child wrote before it exited is still
+ * in the pipes and is drained first.
  */
 #include "core/util/proc.h"
 
@@ -16,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +64,29 @@ static int pump(int fd, int to, int copy)
 	return 1;
 }
 
+/* Copies what the pipe holds now, without waiting for more. */
+static void drain(int fd, int to, int copy)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return;
+	while (pump(fd, to, copy) > 0)
+		;
+}
+
+/* A descriptor that polls readable when the child exits, or -1 where the
+ * kernel has no pidfd_open (before 5.3): the loop then polls every 100 ms. */
+static int child_exit_fd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
 static void child_exec(char *const argv[], char *const env[], int pout[2],
 		       int perr[2], int report)
 {
@@ -80,7 +110,7 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 {
 	struct sigaction sa, old_int, old_term, old_hup;
 	int pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, rep[2] = { -1, -1 };
-	int status = 0, e = 0, err = 0, open_fds;
+	int status = 0, e = 0, err = 0, open_fds, exit_fd = -1, reaped = 0;
 	pid_t pid;
 	ssize_t n;
 
@@ -121,11 +151,13 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 				     strerror(e));
 		goto restore;
 	}
+	exit_fd = child_exit_fd(pid);
 	for (open_fds = 2; open_fds > 0;) {
-		struct pollfd fds[2] = { { pout[0], POLLIN, 0 },
-					 { perr[0], POLLIN, 0 } };
+		struct pollfd fds[3] = { { pout[0], POLLIN, 0 },
+					 { perr[0], POLLIN, 0 },
+					 { exit_fd, POLLIN, 0 } };
 
-		if (poll(fds, 2, -1) < 0) {
+		if (poll(fds, 3, exit_fd >= 0 ? -1 : 100) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -142,9 +174,21 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 			perr[0] = -1;
 			open_fds--;
 		}
+		if (open_fds && (exit_fd < 0 || fds[2].revents) &&
+		    waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = 1;
+			break;
+		}
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (reaped) {
+		if (pout[0] >= 0)
+			drain(pout[0], STDOUT_FILENO, copy_out);
+		if (perr[0] >= 0)
+			drain(perr[0], STDERR_FILENO, copy_err);
+	} else {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
 	child_pid = 0;
 	out->forwarded = forwarded;
 	if (WIFEXITED(status)) {
@@ -159,6 +203,8 @@ restore:
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 cleanup:
+	if (exit_fd >= 0)
+		close(exit_fd);
 	for (int i = 0; i < 2; i++) {
 		if (pout[i] >= 0)
 			close(pout[i]);

@@ -45,3 +45,13 @@ assert_contains() {
 	printf 'expected to find: %s\nin: %s\n' "$2" "$1" >&2
 	return 1
 }
+
+# The full id of the run that a reference (a name, an id prefix) selects.
+run_id() {
+	cnai track show "$1" --json | jq -r .run_id
+}
+
+# One field of `cnai track show --json` for a run, as jq -r prints it.
+run_field() {
+	cnai track show "$1" --json | jq -r ".$2"
+}

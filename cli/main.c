@@ -21,8 +21,13 @@
  * Command flags:
  * CNAI_CMD_NEEDS_STORE  find and open the store before running; no store
  *                       is an error (exit 2) unless -h/--help was asked.
+ * CNAI_CMD_STORE_OPTIONAL  open the store when there is one (signing
+ *                       works outside a store: lineage is then not recorded).
  */
-enum cnai_cmd_flags { CNAI_CMD_NEEDS_STORE = (1 << 0) };
+enum cnai_cmd_flags {
+	CNAI_CMD_NEEDS_STORE = (1 << 0),
+	CNAI_CMD_STORE_OPTIONAL = (1 << 1),
+};
 
 struct cnai_command {
 	const char *name;
@@ -34,6 +39,12 @@ struct cnai_command {
 static const struct cnai_command commands[] = { /* keep alphabetical */
 	{ "config", cmd_config, CNAI_CMD_NEEDS_STORE,
 	  "Get and set store options" },
+	{ "deploy", cmd_deploy, CNAI_CMD_NEEDS_STORE,
+	  "Write Kubernetes, KServe, Knative and Seldon manifests" },
+	{ "drift", cmd_drift, CNAI_CMD_NEEDS_STORE,
+	  "Detect data drift between two data sets" },
+	{ "eval", cmd_eval, CNAI_CMD_STORE_OPTIONAL,
+	  "Score a labelled data set with a model" },
 	{ "fsck", cmd_fsck, CNAI_CMD_NEEDS_STORE,
 	  "Verify blobs and the references to them" },
 	{ "gc", cmd_gc, CNAI_CMD_NEEDS_STORE,
@@ -43,8 +54,18 @@ static const struct cnai_command commands[] = { /* keep alphabetical */
 	  "Show where something came from and what used it" },
 	{ "model", cmd_model, CNAI_CMD_NEEDS_STORE,
 	  "Register models, versions and aliases" },
+	{ "package", cmd_package, CNAI_CMD_NEEDS_STORE,
+	  "Build, inspect, push and pull OCI images of models" },
+	{ "predict", cmd_predict, CNAI_CMD_STORE_OPTIONAL,
+	  "Predict with a model folder or a registered model" },
+	{ "serve", cmd_serve, CNAI_CMD_STORE_OPTIONAL,
+	  "Serve models over the Open Inference Protocol (HTTP)" },
+	{ "sign", cmd_sign, CNAI_CMD_STORE_OPTIONAL,
+	  "Sign and verify images, models and blobs (cosign format)" },
 	{ "track", cmd_track, CNAI_CMD_NEEDS_STORE,
 	  "Track runs: params, metrics, artifacts" },
+	{ "train", cmd_train, CNAI_CMD_NEEDS_STORE,
+	  "Train a built-in model on a CSV file, in a tracked run" },
 };
 
 static const char main_usage[] =
@@ -194,14 +215,20 @@ static int run_command(const struct cnai_command *cmd, int argc, char **argv,
 	int err;
 
 	ctx->cmd_name = cmd->name;
-	if ((cmd->flags & CNAI_CMD_NEEDS_STORE) && !wants_help(argc, argv)) {
+	if ((cmd->flags & (CNAI_CMD_NEEDS_STORE | CNAI_CMD_STORE_OPTIONAL)) &&
+	    !wants_help(argc, argv)) {
 		char *here = getcwd(NULL, 0);
 
 		err = here ? cnai_store_discover(&root, ctx->store_path, here)
 			   : cnai_error_set_errno(CNAI_ERROR, "getcwd");
 		free(here);
-		if (err == 0)
+		if (err == CNAI_ENOTFOUND &&
+		    (cmd->flags & CNAI_CMD_STORE_OPTIONAL) && !ctx->store_path) {
+			cnai_error_clear();
+			err = 0;
+		} else if (err == 0) {
 			err = cnai_store_open(&ctx->store, root.buf);
+		}
 		if (err < 0)
 			goto cleanup;
 	}
@@ -287,9 +314,19 @@ int main(int argc, char **argv)
 		if (!(cmd = find_command(argv[1])))
 			return finish(report(unknown_command(argv[1])));
 		{
-			char *help_argv[] = { argv[1], (char *)"--help", NULL };
+			/* "cnai help track ls" is "cnai track ls --help". */
+			char **help_argv = calloc((size_t)argc + 1,
+						  sizeof(*help_argv));
+			int i;
 
-			err = run_command(cmd, 2, help_argv, &ctx);
+			if (!help_argv)
+				return finish(report(cnai_error_set(
+					CNAI_ERROR, "out of memory")));
+			for (i = 1; i < argc; i++)
+				help_argv[i - 1] = argv[i];
+			help_argv[argc - 1] = (char *)"--help";
+			err = run_command(cmd, argc, help_argv, &ctx);
+			free(help_argv);
 		}
 		return finish(report(err));
 	}

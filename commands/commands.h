@@ -20,11 +20,19 @@
 #define CNAI_CMD_EXIT(n) ((n) == 0 ? 0 : 1000 + (n))
 
 int cmd_config(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_drift(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_eval(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_deploy(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_fsck(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_gc(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_init(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_lineage(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_model(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_predict(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_package(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_sign(int argc, char **argv, struct cnai_ctx *ctx);
 int cmd_track(int argc, char **argv, struct cnai_ctx *ctx);
+int cmd_train(int argc, char **argv, struct cnai_ctx *ctx);
 
 #endif

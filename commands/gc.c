@@ -78,6 +78,32 @@ static int sweep(const char *digest, const char *path, double age,
 	return 0;
 }
 
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
+/* Sorts an array of strings in place: readdir's order is the disk's. */
+static int sort_strings(json_t *arr)
+{
+	size_t n = json_array_size(arr), i;
+	json_t **v;
+
+	if (n < 2)
+		return 0;
+	if (!(v = malloc(n * sizeof(*v))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp_json_str);
+	json_array_clear(arr);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+	return 0;
+}
+
 int cmd_gc(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -121,7 +147,8 @@ int cmd_gc(int argc, char **argv, struct cnai_ctx *ctx)
 	if ((err = cnai_refs_foreach(ctx->store, add_ref, &s)) < 0)
 		goto cleanup;
 	qsort(s.refs, s.nrefs, sizeof(*s.refs), cmp_str);
-	if ((err = cnai_blob_foreach(ctx->store, sweep, &s)) < 0)
+	if ((err = cnai_blob_foreach(ctx->store, sweep, &s)) < 0 ||
+	    (err = sort_strings(s.removed)) < 0)
 		goto cleanup;
 	/* Fold the WAL back into the database: calls skip this on close
 	 * (db.c), so gc is where it shrinks. */

@@ -13,6 +13,7 @@
 #include "core/store/lineage.h"
 #include "core/store/models.h"
 #include "core/store/runs.h"
+#include "core/store/signatures.h"
 #include "core/util/banned.h"
 
 #define S(name, ...) static const char *const name[] = { __VA_ARGS__, NULL }
@@ -194,7 +195,8 @@ static int sub_register(int argc, char **argv, struct cnai_ctx *ctx,
 	if (ctx->json) {
 		json_t *j = version_json(ctx->store, v);
 
-		json_object_set_new(j, "created", json_boolean(created));
+		/* "created" is the version's time, as in show and ls. */
+		json_object_set_new(j, "registered", json_boolean(created));
 		err = cnai_json_print(j);
 	} else if (created) {
 		printf("registered %s@%lld %s (%zu file%s)\n", v->name,
@@ -237,6 +239,7 @@ static int list_models(struct cnai_ctx *ctx)
 			json_array_append_new(ja, json_string(m[i].aliases[j]));
 		}
 		row[3] = al.len ? al.buf : NULL;
+		row[2] = m[i].latest ? latest : NULL; /* all removed */
 		snprintf(versions, sizeof(versions), "%lld",
 			 (long long)m[i].versions);
 		snprintf(latest, sizeof(latest), "%lld",
@@ -457,11 +460,45 @@ static void print_show(const json_t *o, const json_t *history)
 					       v, "user")) ?: "-");
 		}
 	}
+	if (json_array_size(json_object_get(o, "signatures"))) {
+		printf("\nsigned:\n");
+		json_array_foreach(json_object_get(o, "signatures"), i, v)
+			printf("  %s by key %s\n",
+			       json_string_value(json_object_get(v, "kind")),
+			       json_string_value(
+				       json_object_get(v, "key_fingerprint")));
+	} else {
+		printf("\nsigned:     no (cnai sign model %s@%lld)\n",
+		       json_string_value(json_object_get(o, "name")),
+		       (long long)json_integer_value(
+			       json_object_get(o, "version")));
+	}
 	lin = json_object_get(o, "lineage");
 	printf("\nlineage: %zu upstream, %zu downstream (cnai lineage %s)\n",
 	       json_array_size(json_object_get(lin, "upstream")),
 	       json_array_size(json_object_get(lin, "downstream")),
 	       json_string_value(json_object_get(o, "digest")));
+}
+
+/* Who signed this version (cnai sign model): kind and key fingerprint. */
+static json_t *signatures_json(struct cnai_store *st,
+			       const struct cnai_model_version *v)
+{
+	struct cnai_signature_info *sig = NULL;
+	json_t *arr = json_array();
+	size_t n = 0, i;
+
+	if (cnai_signature_list(&sig, &n, st, v->manifest_digest) < 0)
+		cnai_error_clear();
+	for (i = 0; i < n; i++)
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:o, s:I}", "kind",
+				       sig[i].kind, "key_fingerprint",
+				       sig[i].key_fingerprint, "identity",
+				       cnai_json_string_or_null(sig[i].identity),
+				       "created", (json_int_t)sig[i].created));
+	cnai_signature_info_free_array(sig, n);
+	return arr;
 }
 
 static int sub_show(int argc, char **argv, struct cnai_ctx *ctx,
@@ -493,6 +530,7 @@ static int sub_show(int argc, char **argv, struct cnai_ctx *ctx,
 				  "time", (json_int_t)h[i].time));
 	json_object_set_new(o, "alias_history", history);
 	json_object_set_new(o, "lineage", lineage_summary(ctx->store, v));
+	json_object_set_new(o, "signatures", signatures_json(ctx->store, v));
 	if (ctx->json)
 		err = cnai_json_print(json_incref(o));
 	else
@@ -612,18 +650,30 @@ static char *value_text(json_t *v)
 	return json_dumps(v, JSON_ENCODE_ANY);
 }
 
-/* diff: which side has what, compared as text. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* diff: which side has what, compared as text, keys in sorted order. */
 static void diff_objects(json_t *out, const char *section, json_t *a,
 			 json_t *b, int human)
 {
 	json_t *keys = json_object(), *res = json_object(), *x, *y, *u;
-	const char *k;
+	const char *k, **sorted;
+	size_t n = 0, i;
 
 	json_object_foreach(a, k, u) json_object_set(keys, k, json_true());
 	json_object_foreach(b, k, u) json_object_set(keys, k, json_true());
-	json_object_foreach(keys, k, u) {
+	sorted = malloc((json_object_size(keys) + 1) * sizeof(*sorted));
+	if (sorted) {
+		json_object_foreach(keys, k, u) sorted[n++] = k;
+		qsort(sorted, n, sizeof(*sorted), cmp_str);
+	}
+	for (i = 0; i < n; i++) {
 		char *sa, *sb;
 
+		k = sorted[i];
 		x = json_object_get(a, k);
 		y = json_object_get(b, k);
 		sa = x ? value_text(x) : NULL;
@@ -640,6 +690,7 @@ static void diff_objects(json_t *out, const char *section, json_t *a,
 		free(sa);
 		free(sb);
 	}
+	free(sorted);
 	json_object_set_new(out, section, res);
 	json_decref(keys);
 }

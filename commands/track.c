@@ -157,6 +157,13 @@ int cmd_track(int argc, char **argv, struct cnai_ctx *ctx)
 	const char *best = NULL;
 	size_t i, d, best_d = 3;
 
+	/* `cnai track --json ls` as well as `cnai track ls --json` */
+	while (argc >= 2 && !strcmp(argv[1], "--json")) {
+		ctx->json = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		print_track_usage(stderr);
 		return CNAI_EUSAGE;

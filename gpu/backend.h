@@ -124,12 +124,12 @@ static inline float cnai_dropout_uniform(uint64_t seed, uint64_t i)
 /*
  * Opens a backend. `device`: "cpu", "cuda" or "auto" (CUDA when the
  * plug-in loads and a GPU answers, else CPU). `threads` > 0 caps the CPU
- * threads. When auto falls back, *notice (if not NULL) is set to a static
- * one-line reason. "cuda" without a usable GPU is CNAI_ERROR with the
+ * threads. When auto falls back to the CPU, `notice` (if not NULL) gets a
+ * one-line reason; else it is set to "". "cuda" without a usable GPU is CNAI_ERROR with the
  * reason. Close with be->close(be).
  */
 int cnai_backend_open(struct cnai_backend **out, const char *device,
-		      int threads, const char **notice);
+		      int threads, char *notice, size_t notice_len);
 
 /* The CPU backend (gpu/cpu.c); OpenBLAS is loaded on the first call. */
 int cnai_backend_cpu_open(struct cnai_backend **out, int threads);

@@ -429,8 +429,9 @@ static int gz_new(struct gz **out, int level, size_t block, int threads)
 			if (pthread_create(&g->threads[i], NULL, gz_worker,
 					   g) != 0) {
 				gz_free(g);
-				return cnai_error_set(CNAI_ERROR, "cannot start "
-						      "a compression thread");
+				return cnai_error_set(
+					CNAI_ERROR,
+					"cannot start a compression thread");
 			}
 			g->started++;
 		}

@@ -86,6 +86,17 @@ static int batch_error(const char *file, size_t line, const char *msg)
 	return cnai_error_set(CNAI_EINVALID, "%s:%zu: %s", file, line, msg);
 }
 
+/* The last error, prefixed with the line. Copied first: the message lives
+ * in the buffer that cnai_error_set() writes. */
+static int batch_error_last(const char *file, size_t line)
+{
+	const struct cnai_error *e = cnai_error_last();
+	char msg[sizeof(e->message)];
+
+	snprintf(msg, sizeof(msg), "%s", e ? e->message : "error");
+	return batch_error(file, line, msg);
+}
+
 /* A metric value in JSON: a number, or "NaN", "Infinity", "-Infinity". */
 static int json_metric_value(double *out, json_t *v)
 {
@@ -178,7 +189,7 @@ static int batch_line(struct cnai_logger *lg, json_t *o, const char *file,
 			    : cnai_logger_tag(lg, key, s);
 	}
 	if (err < 0)
-		return batch_error(file, line, cnai_error_last()->message);
+		return batch_error_last(file, line);
 	return 0;
 }
 
@@ -371,7 +382,7 @@ static int batch_fast_line(struct cnai_logger *lg, char *line, size_t len,
 	if (cnai_logger_metric(lg, m.key, m.value,
 			       m.seen & FAST_STEP ? m.step : 0,
 			       m.seen & FAST_TS ? m.ts : now) < 0)
-		return batch_error(file, lineno, cnai_error_last()->message);
+		return batch_error_last(file, lineno);
 	return 1;
 }
 

@@ -206,61 +206,75 @@ struct cmp_run {
 	size_t np, nm;
 };
 
-/* The cell's text, and in *json its JSON form: a param's string, a
- * metric's number (NaN and infinities as cnai_json_double writes them). */
-static const char *cmp_value(char *buf, size_t size, json_t **json,
-			     const struct cmp_run *c, const char *key,
-			     int metric)
+static const char *cmp_value(char *buf, size_t size, const struct cmp_run *c,
+			     const char *key, int metric)
 {
 	size_t i;
 
-	*json = json_null();
 	if (!metric) {
 		for (i = 0; i < c->np; i++)
-			if (!strcmp(c->params[i].key, key)) {
-				*json = json_string(c->params[i].value);
+			if (!strcmp(c->params[i].key, key))
 				return c->params[i].value;
-			}
 		return NULL;
 	}
 	for (i = 0; i < c->nm; i++)
 		if (!strcmp(c->metrics[i].key, key)) {
 			cnai_format_double(buf, size, c->metrics[i].value);
-			*json = cnai_json_double(c->metrics[i].value);
 			return buf;
 		}
 	return NULL;
 }
 
-static int add_key(json_t *keys, const char *k)
+/* Adds k to the set `keys` and, the first time, to the list `names`. */
+static void add_key(json_t *keys, const char **names, size_t *n,
+		    const char *k)
 {
-	return json_object_set_new(keys, k, json_true());
+	if (json_object_get(keys, k))
+		return;
+	json_object_set_new(keys, k, json_true());
+	names[(*n)++] = k;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int compare_rows(struct cnai_table *t, json_t *out, struct cmp_run *c,
 			size_t n, int metric)
 {
 	json_t *keys = json_object(), *section = json_object();
-	const char *key;
-	json_t *unused;
-	size_t i, j;
+	const char **names, *key;
+	size_t i, j, total = 0, nnames = 0, k;
 	int err = 0;
 
+	for (i = 0; i < n; i++)
+		total += metric ? c[i].nm : c[i].np;
+	if (!(names = calloc(total + 1, sizeof(*names)))) {
+		json_decref(keys);
+		json_decref(section);
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	}
 	for (i = 0; i < n; i++) {
 		if (metric)
 			for (j = 0; j < c[i].nm; j++)
-				add_key(keys, c[i].metrics[j].key);
+				add_key(keys, names, &nnames,
+					c[i].metrics[j].key);
 		else
 			for (j = 0; j < c[i].np; j++)
-				add_key(keys, c[i].params[j].key);
+				add_key(keys, names, &nnames,
+					c[i].params[j].key);
 	}
-	json_object_foreach(keys, key, unused) {
+	/* Rows in key order, whichever run a key first appears in. */
+	qsort(names, nnames, sizeof(*names), cmp_names);
+	for (k = 0; k < nnames; k++) {
 		const char **cells = calloc(n + 2, sizeof(*cells));
 		char (*bufs)[64] = calloc(n, sizeof(*bufs));
 		json_t *vals = json_array();
 		char label[300];
 		int differs = 0;
 
+		key = names[k];
 		if (!cells || !bufs) {
 			free(cells);
 			free(bufs);
@@ -269,15 +283,14 @@ static int compare_rows(struct cnai_table *t, json_t *out, struct cmp_run *c,
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			json_t *v;
-
-			cells[i + 2] = cmp_value(bufs[i], sizeof(bufs[i]), &v,
+			cells[i + 2] = cmp_value(bufs[i], sizeof(bufs[i]),
 						 &c[i], key, metric);
 			if (i && (!cells[i + 2] != !cells[2] ||
 				  (cells[2] && cells[i + 2] &&
 				   strcmp(cells[2], cells[i + 2]))))
 				differs = 1;
-			json_array_append_new(vals, v);
+			json_array_append_new(
+				vals, cnai_json_string_or_null(cells[i + 2]));
 		}
 		snprintf(label, sizeof(label), "%s.%s",
 			 metric ? "metrics" : "params", key);
@@ -294,6 +307,7 @@ static int compare_rows(struct cnai_table *t, json_t *out, struct cmp_run *c,
 	}
 	json_object_set_new(out, metric ? "metrics" : "params", section);
 	json_decref(keys);
+	free(names);
 	return err;
 }
 

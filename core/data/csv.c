@@ -241,8 +241,8 @@ static int parse_record(struct cnai_csv_reader *r, size_t *nf_out,
 int cnai_csv_next(struct cnai_csv_reader *r, const struct cnai_csv_record **rec,
 		  size_t expect)
 {
-	size_t nf, used, i;
-	uint64_t lines;
+	size_t nf = 0, used = 0, i;
+	uint64_t lines = 0;
 	int rc;
 
 	for (;;) {
@@ -267,9 +267,18 @@ int cnai_csv_next(struct cnai_csv_reader *r, const struct cnai_csv_record **rec,
 				continue;
 			}
 		}
-		/* blank lines separate nothing; skip them */
+		/* blank lines separate nothing; skip them (a CR counts as a
+		 * line end unless an LF follows it, as in a record) */
 		if (r->buf[r->start] == '\n' || r->buf[r->start] == '\r') {
-			if (r->buf[r->start] == '\n')
+			if (r->buf[r->start] == '\r' &&
+			    r->start + 1 == r->end && !r->eof) {
+				if ((rc = fill(r)) < 0)
+					return rc;
+				continue;
+			}
+			if (r->buf[r->start] == '\n' ||
+			    r->start + 1 == r->end ||
+			    r->buf[r->start + 1] != '\n')
 				r->line++;
 			r->start++;
 			r->consumed++;

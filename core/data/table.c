@@ -221,13 +221,20 @@ static int grow_rows(struct cnai_dtable *t, size_t *cap)
 	return 0;
 }
 
-static int store_cell(struct cnai_dtable *t, struct cnai_col *c, float *dst,
+static inline int store_cell(struct cnai_dtable *t, struct cnai_col *c, float *dst,
 		      const struct cnai_csv_field *f, uint64_t line)
 {
 	double d;
 	long idx;
 	int err;
 
+	/* the common case first: a number in a number column */
+	if (c->type == CNAI_COL_NUMBER && f->len &&
+	    cnai_number_parse(&d, f->ptr, f->len) == 0) {
+		*dst = (float)d;
+		if (isfinite(*dst))
+			return 0;
+	}
 	if (c->type == CNAI_COL_SKIP) {
 		*dst = NAN;
 		return 0;

@@ -30,6 +30,15 @@ struct cnai_ks_result {
  */
 int cnai_stat_ks(struct cnai_ks_result *out, const double *a, size_t na,
 		 const double *b, size_t nb);
+/*
+ * The same over weighted samples (sorted distinct values `a` with weights
+ * `wa`, NULL meaning 1 each): D between the weighted empirical CDFs, the
+ * p-value for sample sizes `n1` and `n2` (the weights' sums).
+ */
+int cnai_stat_ks_weighted(struct cnai_ks_result *out, const double *a,
+			  const double *wa, size_t na, int64_t n1,
+			  const double *b, const double *wb, size_t nb,
+			  int64_t n2);
 /* The exact two-sided p-value for D = h / lcm(n1, n2); < 0 if it failed. */
 double cnai_stat_ks_exact_p(int64_t n1, int64_t n2, int64_t h);
 /* kstwo.sf(x, n): the one-sample two-sided KS survival function. */
@@ -43,6 +52,15 @@ double cnai_stat_wasserstein(const double *a, size_t na, const double *b,
 /* scipy.stats.energy_distance(a, b) on sorted samples. */
 double cnai_stat_energy(const double *a, size_t na, const double *b,
 			size_t nb);
+/* Both over weighted samples (weights NULL = 1; wa_sum, wb_sum their
+ * sums). */
+double cnai_stat_wasserstein_weighted(const double *a, const double *wa,
+				      size_t na, double wa_sum,
+				      const double *b, const double *wb,
+				      size_t nb, double wb_sum);
+double cnai_stat_energy_weighted(const double *a, const double *wa,
+				 size_t na, double wa_sum, const double *b,
+				 const double *wb, size_t nb, double wb_sum);
 /* Population standard deviation (ddof = 0). */
 double cnai_stat_std(const double *a, size_t n);
 
@@ -50,8 +68,8 @@ double cnai_stat_std(const double *a, size_t n);
  * (interpolated, capped to 0.001..0.25 as scipy does). */
 void cnai_stat_anderson(double *stat_out, double *p_out, const double *a,
 			size_t na, const double *b, size_t nb);
-/* Evidently's cramer_von_mises (scipy's cramervonmises_2samp, asymptotic
- * p-value). */
+/* Evidently's cramer_von_mises (scipy's cramervonmises_2samp, method
+ * "auto": the exact p-value up to 20 values a side, else asymptotic). */
 void cnai_stat_cvm(double *stat_out, double *p_out, const double *a,
 		   size_t na, const double *b, size_t nb);
 

@@ -54,7 +54,9 @@ static int commit_blob(int *fd, struct cnai_buf *tmp,
 
 	if ((err = cnai_blob_path(&dst, st, digest)) < 0)
 		goto cleanup;
-	if (cnai_fs_exists(dst.buf)) {
+	/* Already there: refresh its time instead, so that a gc running now
+	 * (which spares recent blobs) cannot delete what was just stored. */
+	if (cnai_fs_exists(dst.buf) && utimensat(AT_FDCWD, dst.buf, NULL, 0) == 0) {
 		close(*fd);
 		*fd = -1;
 		unlink(tmp->buf);
@@ -118,7 +120,9 @@ int cnai_blob_put_file(char digest[CNAI_DIGEST_LEN], uint64_t *size_out,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err = cnai_error_set_errno(CNAI_ERROR,
+			err = cnai_error_set_errno(errno == EISDIR
+							   ? CNAI_EINVALID
+							   : CNAI_ERROR,
 						   "cannot read '%s'", path);
 			goto cleanup;
 		}
@@ -146,6 +150,19 @@ cleanup:
 	return err;
 }
 
+/* 1 if the blob exists (its time refreshed, see commit_blob), else 0. */
+static int touch_existing(const struct cnai_store *st, const char *digest)
+{
+	struct cnai_buf path = CNAI_BUF_INIT;
+	int found = 0;
+
+	if (cnai_blob_path(&path, st, digest) == 0)
+		found = utimensat(AT_FDCWD, path.buf, NULL, 0) == 0;
+	cnai_error_clear();
+	cnai_buf_release(&path);
+	return found;
+}
+
 int cnai_blob_put_buffer(char digest[CNAI_DIGEST_LEN], struct cnai_store *st,
 			 const void *data, size_t len)
 {
@@ -154,7 +171,7 @@ int cnai_blob_put_buffer(char digest[CNAI_DIGEST_LEN], struct cnai_store *st,
 
 	if ((err = cnai_sha256_buffer(digest, data, len)) < 0)
 		return err;
-	if (cnai_blob_exists(st, digest))
+	if (touch_existing(st, digest))
 		return 0;
 	if ((err = open_tmp(&tmp, &fd, st)) < 0 ||
 	    (err = cnai_fs_write_all(fd, data, len)) < 0)

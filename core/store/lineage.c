@@ -6,6 +6,7 @@
  */
 #include "core/store/lineage.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,6 @@
 #include "core/util/buf.h"
 #include "core/util/banned.h"
 
-/* A walk deeper than this is a cycle or a mistake; the graph is a DAG. */
-enum { MAX_DEPTH = 10000 };
 
 int cnai_lineage_entity(int64_t *out, struct cnai_db *db, const char *kind,
 			const char *ref, const char *name)
@@ -106,8 +105,11 @@ int cnai_lineage_resolve(int64_t *out, struct cnai_db *db, const char *ref)
 		if (i < n)
 			continue;
 		ids[n++] = id;
-		cnai_buf_addf(&names, "%s%s %.19s%s%s", n > 1 ? ", " : "",
+		/* Refs as `cnai lineage` shows them: 12 hex digits. */
+		cnai_buf_addf(&names, "%s%s %.*s%s%s", n > 1 ? ", " : "",
 			      (const char *)sqlite3_column_text(st, 1),
+			      strncmp((const char *)sqlite3_column_text(st, 2),
+				      "sha256:", 7) ? 12 : 19,
 			      (const char *)sqlite3_column_text(st, 2),
 			      sqlite3_column_text(st, 3) ? " " : "",
 			      sqlite3_column_text(st, 3)
@@ -167,47 +169,147 @@ static int cmp_reached(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* By id, then nearest first, then upstream first: a stable choice. */
+static int cmp_reached_depth(const void *a, const void *b)
+{
+	const struct reached *x = a, *y = b;
+	int c = cmp_reached(a, b), dx = x->depth < 0 ? -x->depth : x->depth,
+	    dy = y->depth < 0 ? -y->depth : y->depth;
+
+	if (c)
+		return c;
+	if (dx != dy)
+		return (dx > dy) - (dx < dy);
+	return (x->depth > y->depth) - (x->depth < y->depth);
+}
+
+/* The ids one walk has reached: open addressing, a power of two. */
+struct seen {
+	int64_t *ids;
+	unsigned char *used;
+	size_t n, cap;
+};
+
+static size_t seen_slot(const struct seen *s, int64_t id)
+{
+	size_t i = ((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 20 & (s->cap - 1);
+
+	while (s->used[i] && s->ids[i] != id)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+/* Adds id: 1 if new, 0 if already there, < 0 out of memory. */
+static int seen_add(struct seen *s, int64_t id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct seen g = { NULL, NULL, 0, s->cap ? s->cap * 2 : 256 };
+
+		g.ids = malloc(g.cap * sizeof(*g.ids));
+		g.used = calloc(g.cap, 1);
+		if (!g.ids || !g.used) {
+			free(g.ids);
+			free(g.used);
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->used[i]) {
+				size_t k = seen_slot(&g, s->ids[i]);
+
+				g.ids[k] = s->ids[i];
+				g.used[k] = 1;
+			}
+		g.n = s->n;
+		free(s->ids);
+		free(s->used);
+		*s = g;
+	}
+	i = seen_slot(s, id);
+	if (s->used[i])
+		return 0;
+	s->ids[i] = id;
+	s->used[i] = 1;
+	s->n++;
+	return 1;
+}
+
+/*
+ * Appends to `set` every node reached from `start` in one direction, within
+ * `depth` edges, at its shortest distance. A breadth-first walk, one indexed
+ * query per node: each node and edge is looked at once. (A recursive query
+ * cannot forget a node once reached, so it follows every path, and a graph
+ * with many paths of many lengths, like a ladder, takes quadratic time.)
+ */
 static int collect(struct reached **set, size_t *n, size_t *alloc,
 		   struct cnai_db *db, int64_t start, int down, int depth)
 {
 	static const char *const sql[] = {
-		"WITH RECURSIVE w(id, depth) AS (SELECT ?1, 0 UNION SELECT "
-		"e.src, w.depth + 1 FROM edges e JOIN w ON e.dst = w.id WHERE "
-		"w.depth < ?2) SELECT id, min(depth) FROM w GROUP BY id",
-		"WITH RECURSIVE w(id, depth) AS (SELECT ?1, 0 UNION SELECT "
-		"e.dst, w.depth + 1 FROM edges e JOIN w ON e.src = w.id WHERE "
-		"w.depth < ?2) SELECT id, min(depth) FROM w GROUP BY id",
+		"SELECT src FROM edges WHERE dst = ?",
+		"SELECT dst FROM edges WHERE src = ?",
 	};
+	struct seen seen = { NULL, NULL, 0, 0 };
 	sqlite3_stmt *st = NULL;
 	struct reached *g;
-	int err, rc;
+	size_t head = *n;
+	int64_t from = start;
+	int d = 0, err, rc, added;
 
 	if ((err = cnai_db_prepare(&st, db, sql[down])) < 0)
 		return err;
-	sqlite3_bind_int64(st, 1, start);
-	sqlite3_bind_int(st, 2, depth);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		int d = sqlite3_column_int(st, 1);
+	if ((err = seen_add(&seen, start)) < 0)
+		goto cleanup;
+	err = 0;
+	for (;;) {
+		if (d < depth) {
+			sqlite3_bind_int64(st, 1, from);
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				int64_t id = sqlite3_column_int64(st, 0);
 
-		if (id == start)
-			continue;
-		if (*n == *alloc) {
-			*alloc = *alloc ? *alloc * 2 : 64;
-			if (!(g = realloc(*set, *alloc * sizeof(**set)))) {
-				err = cnai_error_set(CNAI_ERROR,
-						     "out of memory");
-				break;
+				if ((added = seen_add(&seen, id)) < 0) {
+					err = added;
+					break;
+				}
+				if (!added)
+					continue;
+				if (*n == *alloc) {
+					*alloc = *alloc ? *alloc * 2 : 64;
+					g = realloc(*set,
+						    *alloc * sizeof(**set));
+					if (!g) {
+						err = cnai_error_set(
+							CNAI_ERROR,
+							"out of memory");
+						break;
+					}
+					*set = g;
+				}
+				(*set)[*n].id = id;
+				(*set)[*n].depth = down ? d + 1 : -(d + 1);
+				(*n)++;
 			}
-			*set = g;
+			sqlite3_reset(st);
+			if (err < 0)
+				goto cleanup;
+			if (rc != SQLITE_DONE) {
+				err = cnai_db_error(db,
+						    "walking the lineage graph");
+				goto cleanup;
+			}
 		}
-		(*set)[*n].id = id;
-		(*set)[*n].depth = down ? d : -d;
-		(*n)++;
+		/* the queue is the part of `set` this call appended */
+		if (head == *n)
+			break;
+		from = (*set)[head].id;
+		d = (*set)[head].depth;
+		d = d < 0 ? -d : d;
+		head++;
 	}
-	if (!err && rc != SQLITE_DONE)
-		err = cnai_db_error(db, "walking the lineage graph");
+cleanup:
 	sqlite3_finalize(st);
+	free(seen.ids);
+	free(seen.used);
 	return err;
 }
 
@@ -313,23 +415,28 @@ int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_db *db,
 	struct cnai_lineage_graph *g = calloc(1, sizeof(*g));
 	struct reached *set = NULL;
 	size_t n = 0, alloc = 0, i, k;
-	int depth = max_depth > 0 && max_depth < MAX_DEPTH ? max_depth
-							   : MAX_DEPTH;
+	int depth = max_depth > 0 ? max_depth : INT_MAX;
 	int err = 0;
+
+	/* Inside the caller's transaction, read in it and leave it be. */
+	int own = sqlite3_get_autocommit(db->h);
 
 	*out = NULL;
 	if (!g)
 		return cnai_error_set(CNAI_ERROR, "out of memory");
-	if ((err = cnai_db_begin_read(db)) < 0)
+	if (own && (err = cnai_db_begin_read(db)) < 0) {
+		own = 0;
 		goto fail;
+	}
 	if ((dir & CNAI_LINEAGE_UP) &&
 	    (err = collect(&set, &n, &alloc, db, start, 0, depth)) < 0)
 		goto fail;
 	if ((dir & CNAI_LINEAGE_DOWN) &&
 	    (err = collect(&set, &n, &alloc, db, start, 1, depth)) < 0)
 		goto fail;
-	qsort(set, n, sizeof(*set), cmp_reached);
-	/* A node both upstream and downstream means a cycle; keep one. */
+	qsort(set, n, sizeof(*set), cmp_reached_depth);
+	/* A node both upstream and downstream means a cycle; keep the
+	 * nearer (upstream on a tie), which the sort put first. */
 	for (i = 0, k = 0; i < n; i++)
 		if (k == 0 || set[k - 1].id != set[i].id)
 			set[k++] = set[i];
@@ -337,12 +444,14 @@ int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_db *db,
 	if ((err = fill_nodes(g, db, set, n, start)) < 0 ||
 	    (err = fill_edges(g, db, set, n, start)) < 0)
 		goto fail;
-	cnai_db_rollback(db);
+	if (own)
+		cnai_db_rollback(db);
 	free(set);
 	*out = g;
 	return 0;
 fail:
-	cnai_db_rollback(db);
+	if (own)
+		cnai_db_rollback(db);
 	free(set);
 	cnai_lineage_graph_free(g);
 	return err;

@@ -151,6 +151,28 @@ static const char *const migrations[] = {
 	"  version INTEGER,"
 	"  user TEXT,"
 	"  time INTEGER NOT NULL);",
+	/* 3: signatures and attestations cnai made or verified, by the
+	 * digest they are about (an image or a model version manifest). */
+	"CREATE TABLE signatures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  target TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  identity TEXT,"
+	"  key_fingerprint TEXT NOT NULL,"
+	"  payload_digest TEXT NOT NULL,"
+	"  signature TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (target, kind, payload_digest, signature));"
+	"CREATE INDEX signatures_target ON signatures(target);",
+	/* 4: built image layers by the key of their inputs (registry/layer.h
+	 * cnai_layer_key), so an unchanged layer is reused, not rebuilt. */
+	"CREATE TABLE layer_cache ("
+	"  key TEXT PRIMARY KEY,"
+	"  digest TEXT NOT NULL,"
+	"  diff_id TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  media_type TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);",
 };
 
 int cnai_migrations_latest(void)

@@ -207,6 +207,11 @@ static int collect(struct file_list *l, const char *const *paths, size_t n)
 		if (S_ISDIR(sb.st_mode)) {
 			if ((err = collect_dir(l, paths[i], "", 0)) < 0)
 				return err;
+		} else if (!S_ISREG(sb.st_mode)) {
+			/* A FIFO or a device would block or never end. */
+			return cnai_error_set(CNAI_EINVALID,
+					      "'%s' is not a file or a folder",
+					      paths[i]);
 		} else {
 			const char *base = strrchr(paths[i], '/');
 
@@ -679,14 +684,8 @@ static int insert_version(int64_t *version_out, int64_t *vid_out,
 					      "SET value = excluded.value")) < 0)
 		goto cleanup;
 	for (i = 0; i < o->ntags && !err; i++) {
-		const char *eq = strchr(o->tags[i], '=');
+		const char *eq = strchr(o->tags[i], '='); /* checked before */
 
-		if (!eq || eq == o->tags[i]) {
-			err = cnai_error_set(CNAI_EUSAGE,
-					     "--tag '%s' is not KEY=VALUE",
-					     o->tags[i]);
-			break;
-		}
 		sqlite3_bind_int64(s, 1, vid);
 		sqlite3_bind_text(s, 2, o->tags[i], (int)(eq - o->tags[i]),
 				  SQLITE_TRANSIENT);
@@ -762,6 +761,14 @@ int cnai_model_register(struct cnai_model_version **out, int *created,
 				      "--flavor: '%s' is not onnx, safetensors, "
 				      "cnai or files", o->flavor);
 	/* Everything that can fail on input fails before any write. */
+	for (i = 0; i < o->ntags; i++) {
+		const char *eq = strchr(o->tags[i], '=');
+
+		if (!eq || eq == o->tags[i])
+			return cnai_error_set(CNAI_EUSAGE,
+					      "--tag '%s' is not KEY=VALUE",
+					      o->tags[i]);
+	}
 	if (o->run && (err = cnai_run_lookup(&run, st, o->run)) < 0)
 		return err;
 	if ((err = collect(&l, paths, npaths)) < 0)
@@ -1207,12 +1214,14 @@ fail:
 	return err;
 }
 
-/* Copies a blob to `dst` through a temp file, checking its digest. */
-static int export_file(struct cnai_store *st, const struct cnai_model_file *f,
-		       const char *dst)
+/*
+ * Copies a blob into a temporary file in the folder of `dst`, checking its
+ * digest; *tmp names the fsynced file, which the caller renames to `dst`.
+ */
+static int export_file(struct cnai_buf *tmp, struct cnai_store *st,
+		       const struct cnai_model_file *f, const char *dst)
 {
-	struct cnai_buf src = CNAI_BUF_INIT, tmp = CNAI_BUF_INIT,
-			dir = CNAI_BUF_INIT;
+	struct cnai_buf src = CNAI_BUF_INIT, dir = CNAI_BUF_INIT;
 	struct cnai_sha256 h = { NULL };
 	char chunk[65536], actual[CNAI_DIGEST_LEN];
 	int in = -1, fd = -1, err;
@@ -1229,7 +1238,7 @@ static int export_file(struct cnai_store *st, const struct cnai_model_file *f,
 				     f->path);
 		goto cleanup;
 	}
-	if ((err = cnai_fs_tmpfile(&tmp, &fd, dir.buf)) < 0 ||
+	if ((err = cnai_fs_tmpfile(tmp, &fd, dir.buf)) < 0 ||
 	    (err = cnai_sha256_init(&h)) < 0)
 		goto cleanup;
 	while ((n = read(in, chunk, sizeof(chunk))) > 0)
@@ -1245,24 +1254,27 @@ static int export_file(struct cnai_store *st, const struct cnai_model_file *f,
 	if (strcmp(actual, f->digest)) {
 		err = cnai_error_set(CNAI_ECHECK,
 				     "'%s': blob %s is corrupt (its content "
-				     "hashes to %s); nothing written for it",
+				     "hashes to %s); nothing exported",
 				     f->path, f->digest, actual);
 		goto cleanup;
 	}
 	fchmod(fd, 0644);
-	err = cnai_fs_fsync_close_rename(&fd, tmp.buf, dst);
-	if (!err)
-		cnai_buf_reset(&tmp);
+	if (fsync(fd) < 0)
+		err = cnai_error_set_errno(CNAI_ERROR, "fsync '%s'", tmp->buf);
+	else if (close(fd) < 0)
+		err = cnai_error_set_errno(CNAI_ERROR, "close '%s'", tmp->buf);
+	fd = -1;
 cleanup:
 	cnai_sha256_release(&h);
 	if (in >= 0)
 		close(in);
 	if (fd >= 0)
 		close(fd);
-	if (tmp.len)
-		unlink(tmp.buf);
+	if (err < 0 && tmp->len) {
+		unlink(tmp->buf);
+		cnai_buf_reset(tmp);
+	}
 	cnai_buf_release(&src);
-	cnai_buf_release(&tmp);
 	cnai_buf_release(&dir);
 	return err;
 }
@@ -1271,10 +1283,14 @@ int cnai_model_export(struct cnai_store *st,
 		      const struct cnai_model_version *v, const char *dir,
 		      int force)
 {
-	struct cnai_buf dst = CNAI_BUF_INIT;
+	struct cnai_buf dst = CNAI_BUF_INIT, *tmps;
 	size_t i;
 	int err = 0;
 
+	if (!(tmps = calloc(v->nfiles ? v->nfiles : 1, sizeof(*tmps))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	for (i = 0; i < v->nfiles; i++)
+		cnai_buf_init(&tmps[i]);
 	/* Check every target first: export writes all files or none new. */
 	for (i = 0; i < v->nfiles && !err; i++) {
 		cnai_buf_reset(&dst);
@@ -1288,14 +1304,33 @@ int cnai_model_export(struct cnai_store *st,
 	}
 	if (!err && (err = cnai_fs_mkdir_p(dir, 0755)) < 0)
 		goto cleanup;
+	/* Then every file into a temporary beside its target, verified... */
 	for (i = 0; i < v->nfiles && !err; i++) {
 		cnai_buf_reset(&dst);
 		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
 		if ((err = cnai_buf_oom(&dst)) < 0)
 			break;
-		err = export_file(st, &v->files[i], dst.buf);
+		err = export_file(&tmps[i], st, &v->files[i], dst.buf);
+	}
+	/* ...and only when all are good, each renamed into place. */
+	for (i = 0; i < v->nfiles && !err; i++) {
+		cnai_buf_reset(&dst);
+		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
+		if ((err = cnai_buf_oom(&dst)) < 0)
+			break;
+		if (rename(tmps[i].buf, dst.buf) < 0)
+			err = cnai_error_set_errno(CNAI_ERROR, "cannot rename "
+						   "to '%s'", dst.buf);
+		else
+			cnai_buf_reset(&tmps[i]);
 	}
 cleanup:
+	for (i = 0; i < v->nfiles; i++) {
+		if (tmps[i].len)
+			unlink(tmps[i].buf);
+		cnai_buf_release(&tmps[i]);
+	}
+	free(tmps);
 	cnai_buf_release(&dst);
 	return err;
 }

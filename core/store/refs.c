@@ -25,7 +25,9 @@ static const char db_refs_sql[] =
 	"v.version FROM model_versions v JOIN models m ON m.id = v.model "
 	"UNION ALL SELECT f.digest, 'file ' || f.path || ' of model ' || "
 	"m.name || '@' || v.version FROM model_files f JOIN model_versions v "
-	"ON v.id = f.version JOIN models m ON m.id = v.model";
+	"ON v.id = f.version JOIN models m ON m.id = v.model "
+	"UNION ALL SELECT ref, 'deployment ' || coalesce(name, '') FROM "
+	"entities WHERE kind = 'deployment'";
 
 static int db_refs(struct cnai_store *st, cnai_ref_fn fn, void *payload)
 {

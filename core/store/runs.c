@@ -155,7 +155,7 @@ int cnai_run_create(struct cnai_run **out, struct cnai_store *s,
 	struct cnai_db *db = &s->db;
 	char uuid[CNAI_RUN_UUID_LEN + 1];
 	sqlite3_stmt *st = NULL;
-	int64_t exp, id = 0, entity;
+	int64_t exp = 0, id = 0, entity;
 	int err;
 
 	*out = NULL;
@@ -246,8 +246,8 @@ static int lookup_candidates(struct cnai_run ***out, size_t *n,
 		     &st, &s->db,
 		     "SELECT " RUN_COLUMNS " FROM runs r JOIN experiments e "
 		     "ON e.id = r.experiment WHERE (?1 AND r.uuid >= ?2 AND "
-		     "r.uuid < ?3) OR r.name = ?2 ORDER BY r.start_time "
-		     "LIMIT 11")) < 0)
+		     "r.uuid < ?3) OR r.name = ?2 ORDER BY r.start_time, "
+		     "r.id LIMIT 11")) < 0)
 		goto cleanup;
 	sqlite3_bind_int(st, 1, by_prefix);
 	cnai_db_bind_text(st, 2, ref);
@@ -324,7 +324,8 @@ int cnai_run_end(struct cnai_store *s, int64_t run, const char *status,
 
 	if ((err = cnai_db_prepare(&st, &s->db,
 				   "UPDATE runs SET status = ?, end_time = ?, "
-				   "exit_code = ? WHERE id = ?")) < 0)
+				   "exit_code = coalesce(?, exit_code) WHERE "
+				   "id = ?")) < 0)
 		return err;
 	cnai_db_bind_text(st, 1, status);
 	sqlite3_bind_int64(st, 2, cnai_db_now_ms());

@@ -15,15 +15,18 @@ static _Thread_local int has_error;
 
 static int set_va(int code, int with_errno, const char *fmt, va_list ap)
 {
+	char msg[sizeof(last_error.message)];
 	int saved = errno;
 	size_t n;
 
-	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	/* Format into a local buffer first: callers may pass the previous
+	 * message itself (cnai_error_last()->message) as an argument. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (with_errno) {
-		n = strlen(last_error.message);
-		snprintf(last_error.message + n, sizeof(last_error.message) - n,
-			 ": %s", strerror(saved));
+		n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
 	}
+	memcpy(last_error.message, msg, sizeof(msg));
 	last_error.code = code;
 	has_error = 1;
 	errno = saved;

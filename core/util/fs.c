@@ -28,7 +28,10 @@ int cnai_fs_mkdir_p(const char *path, mode_t mode)
 		if (b.buf[i] != '/' && b.buf[i] != '\0')
 			continue;
 		b.buf[i] = '\0';
-		if (mkdir(b.buf, mode) < 0 && errno != EEXIST) {
+		/* EEXIST from a file in the way is still an error */
+		if (mkdir(b.buf, mode) < 0 &&
+		    (errno != EEXIST || !cnai_fs_is_dir(b.buf))) {
+			errno = errno == EEXIST ? ENOTDIR : errno;
 			err = cnai_error_set_errno(CNAI_ERROR,
 						   "cannot create '%s'", b.buf);
 			break;

@@ -20,8 +20,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,14 +47,14 @@ static void forward_signal(int sig, siginfo_t *info, void *ctx)
 	}
 }
 
-/* Copies what is readable on fd to `to` and `copy`; 0 at EOF. */
-static int pump(int fd, int to, int copy)
+/* Copies up to `max` readable bytes on fd to `to` and `copy`; 0 at EOF. */
+static int pump(int fd, int to, int copy, size_t max)
 {
 	char chunk[65536];
 	ssize_t n;
 
 	do
-		n = read(fd, chunk, sizeof(chunk));
+		n = read(fd, chunk, max < sizeof(chunk) ? max : sizeof(chunk));
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return 0;
@@ -61,18 +63,21 @@ static int pump(int fd, int to, int copy)
 	cnai_error_clear();
 	if (copy >= 0 && cnai_fs_write_all(copy, chunk, (size_t)n) < 0)
 		return -1;
-	return 1;
+	return (int)n;
 }
 
-/* Copies what the pipe holds now, without waiting for more. */
+/*
+ * Copies what the pipe holds now and no more: a background process that
+ * keeps writing (`yes &`) must not keep the copy going for ever.
+ */
 static void drain(int fd, int to, int copy)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int avail = 0, n;
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+	if (ioctl(fd, FIONREAD, &avail) < 0)
 		return;
-	while (pump(fd, to, copy) > 0)
-		;
+	while (avail > 0 && (n = pump(fd, to, copy, (size_t)avail)) > 0)
+		avail -= n;
 }
 
 /* A descriptor that polls readable when the child exits, or -1 where the
@@ -163,13 +168,13 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 			break;
 		}
 		if (fds[0].revents && pout[0] >= 0 &&
-		    pump(pout[0], STDOUT_FILENO, copy_out) <= 0) {
+		    pump(pout[0], STDOUT_FILENO, copy_out, SIZE_MAX) <= 0) {
 			close(pout[0]);
 			pout[0] = -1;
 			open_fds--;
 		}
 		if (fds[1].revents && perr[0] >= 0 &&
-		    pump(perr[0], STDERR_FILENO, copy_err) <= 0) {
+		    pump(perr[0], STDERR_FILENO, copy_err, SIZE_MAX) <= 0) {
 			close(perr[0]);
 			perr[0] = -1;
 			open_fds--;

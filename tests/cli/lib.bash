@@ -55,3 +55,82 @@ run_id() {
 run_field() {
 	cnai track show "$1" --json | jq -r ".$2"
 }
+
+# ---- man pages (t0010-help.bats) -------------------------------------
+
+# Undoes the roff escapes the man pages use in literal text: \- \e \(aq
+# \(dq \(ga \&.
+man_unescape() {
+	sed -e 's/\\-/-/g' -e "s/\\\\(aq/'/g" -e 's/\\(dq/"/g' \
+		-e 's/\\(ga/`/g' -e 's/\\&//g' -e 's/\\e/\\/g'
+}
+
+# The roff source of section $1 (.SH $1) of man page $2, without the .SH.
+man_section() {
+	awk -v want="$1" '/^\.SH / { sub(/^\.SH "?/, ""); sub(/"$/, "");
+		on = ($0 == want); next } on' "$2"
+}
+
+# The SYNOPSIS lines of man page $1: the text lines between .nf and .fi in
+# its SYNOPSIS section, unescaped.
+man_synopsis() {
+	man_section SYNOPSIS "$1" | sed -n '/^\.nf/,/^\.fi/{/^\./!p;}' |
+		man_unescape
+}
+
+# The example commands of man page $1: the lines starting "$ " inside .nf
+# blocks of its EXAMPLES section, without the "$ ", unescaped.
+man_examples() {
+	man_section EXAMPLES "$1" | sed -n '/^\.nf/,/^\.fi/s/^\$ //p' |
+		man_unescape
+}
+
+# The usage lines of a command's help on stdin ("usage: " and "   or: "
+# stripped), as the man SYNOPSIS holds them.
+usage_lines() {
+	sed -n -e 's/^usage: //p' -e 's/^   or: //p'
+}
+
+# The command names of the table in cli/main.c, one a line.
+table_commands() {
+	sed -n 's/^	{ "\([a-z-]*\)", cmd_.*/\1/p' "$CNAI_ROOT/cli/main.c"
+}
+
+# Puts a `cnai` on PATH (for scripts that cnai runs, and man EXAMPLES).
+cnai_on_path() {
+	mkdir -p "$TEST_DIR/bin"
+	ln -sf "$CNAI_BIN" "$TEST_DIR/bin/cnai"
+	export PATH="$TEST_DIR/bin:$PATH"
+}
+
+# A training script for examples and lineage tests: logs loss and acc to
+# $CNAI_RUN_ID and stores model.bin as an artifact.
+make_train_sh() {
+	cat >train.sh <<'SCRIPT'
+#!/bin/sh
+set -e
+cnai track log --metric loss=0.5@1 --metric loss=0.25@2 --metric acc=0.93@2
+echo weights >model.bin
+cnai track log --artifact model.bin
+echo trained
+SCRIPT
+	chmod +x train.sh
+}
+
+# A small CSV dataset: 3 rows, 2 columns.
+make_data_csv() {
+	printf 'x,y\n1,2\n3,4\n5,6\n' >"${1:-data.csv}"
+}
+
+# Writes a script running man page $1's EXAMPLES in order, each line
+# echoed to stderr first, stopping at the first that exits non-zero.
+man_examples_script() {
+	local n=0 line
+	echo 'set -o pipefail'
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf 'printf "%%s\\n" %q >&2\n' "\$ $line"
+		printf '%s\n' "$line"
+		printf 'st=$?; [ $st -eq 0 ] || { echo "example %d exited $st" >&2; exit 1; }\n' "$n"
+	done < <(man_examples "$1")
+}

@@ -211,8 +211,25 @@ teardown() {
 	assert_equal "$(cnai track show victim --json | jq -c '[.status, .exit_code]')" '["KILLED",143]'
 }
 
+@test "SIGINT sent to cnai with kill is forwarded to the command too" {
+	"$CNAI_BIN" -q track run --name int -- \
+		sh -c 'trap "exit 130" INT; sleep 30 & echo $! >sleep.pid; wait' \
+		3>&- >out 2>err &
+	pid=$!
+	for _ in $(seq 100); do
+		[ -s sleep.pid ] && break
+		sleep 0.1
+	done
+	[ -s sleep.pid ]
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 130 ]
+	assert_equal "$(cnai track show int --json | jq -c '[.status, .exit_code]')" '["KILLED",130]'
+}
+
 @test "a command that is not found exits 127 and the run is FAILED" {
-	run --separate-stderr cnai -q track run --name nf -- no-such-command-xyz
+	run -127 --separate-stderr cnai -q track run --name nf -- no-such-command-xyz
 	[ "$status" -eq 127 ]
 	assert_equal "$stderr" "cnai: error: cannot run 'no-such-command-xyz': No such file or directory"
 	assert_equal "$(cnai track show nf --json | jq -c '[.status, .exit_code]')" '["FAILED",127]'

@@ -124,6 +124,37 @@ static void test_csv__bare_cr_line_ends(void **state)
 	CHECK_CSV(*state, "a,b\rc,d\r", 2, "1:a|b\n2:c|d\n");
 }
 
+static void test_csv__bare_cr_blank_lines_are_counted(void **state)
+{
+	CHECK_CSV(*state, "a,b\r\rc,d\r\r\n\re,f", 2,
+		  "1:a|b\n3:c|d\n6:e|f\n");
+}
+
+/* A file of 64 MiB and more of NUL bytes (sparse: nothing is written) is
+ * one record over the limit. */
+static void test_csv__record_over_the_limit(void **state)
+{
+	struct fixture *fx = *state;
+	char want[700];
+	int fd, rc;
+	char *got;
+
+	assert_int_equal(fixture_write(fx, "huge.csv", "a,b\n", 4), 0);
+	fd = open(fx->path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 + (off_t)CNAI_CSV_MAX_RECORD + 10),
+			 0);
+	close(fd);
+	got = dump(fx->path, 0, &rc);
+	assert_int_equal(rc, CNAI_EINVALID);
+	snprintf(want, sizeof(want),
+		 "%s:2: record longer than the limit of %u bytes", fx->path,
+		 CNAI_CSV_MAX_RECORD);
+	assert_string_equal(fixture_errmsg(), want);
+	assert_string_equal(got, "1:a|b\n");
+	free(got);
+}
+
 static void test_csv__byte_order_mark_is_skipped(void **state)
 {
 	CHECK_CSV(*state, "\xEF\xBB\xBFname,v\nx,\xEF\xBB\xBF\n", 2,
@@ -409,6 +440,7 @@ int main(void)
 		T(test_csv__empty_fields),
 		T(test_csv__crlf_line_ends),
 		T(test_csv__bare_cr_line_ends),
+		T(test_csv__bare_cr_blank_lines_are_counted),
 		T(test_csv__byte_order_mark_is_skipped),
 		T(test_csv__only_a_byte_order_mark),
 		T(test_csv__empty_file),
@@ -422,6 +454,7 @@ int main(void)
 		T(test_csv__other_delimiter_and_offset),
 		T(test_csv__record_across_the_read_window),
 		T(test_csv__field_larger_than_the_window),
+		T(test_csv__record_over_the_limit),
 		T(test_csv__many_records_over_several_windows),
 #undef T
 	};

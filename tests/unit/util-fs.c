@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -166,6 +167,26 @@ static void test_fs__mkdir_p_creates_parents(void **state)
 	assert_int_equal(cnai_fs_mkdir_p(path, 0755), 0);
 }
 
+static void test_fs__mkdir_p_refuses_a_file_in_the_way(void **state)
+{
+	struct fixture *fx = *state;
+	char path[600], want[700];
+
+	assert_int_equal(fixture_write(fx, "file", "x", 1), 0);
+	snprintf(path, sizeof(path), "%s/file/sub", fx->dir);
+	assert_int_equal(cnai_fs_mkdir_p(path, 0755), CNAI_ERROR);
+	/* named by the component in the way */
+	snprintf(want, sizeof(want), "cannot create '%s/file': %s", fx->dir,
+		 strerror(ENOTDIR));
+	assert_string_equal(fixture_errmsg(), want);
+	/* the file itself as the folder to make */
+	assert_int_equal(cnai_fs_mkdir_p(fixture_path(fx, "file"), 0755),
+			 CNAI_ERROR);
+	snprintf(want, sizeof(want), "cannot create '%s/file': %s", fx->dir,
+		 strerror(ENOTDIR));
+	assert_string_equal(fixture_errmsg(), want);
+}
+
 static void test_fs__exists_and_is_dir(void **state)
 {
 	struct fixture *fx = *state;
@@ -236,6 +257,7 @@ int main(void)
 		T(test_fs__read_file_limit),
 		T(test_fs__read_missing_file_is_not_found),
 		T(test_fs__mkdir_p_creates_parents),
+		T(test_fs__mkdir_p_refuses_a_file_in_the_way),
 		T(test_fs__exists_and_is_dir),
 		T(test_fs__tmpfile_and_rename),
 		T(test_fs__realpath_resolves_links),

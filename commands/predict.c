@@ -1,0 +1,244 @@
+/*
+ * cnai predict: score a CSV with a model folder or a registered model,
+ * writing one prediction per input row, in the input's order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/options.h"
+#include "cli/output.h"
+#include "commands/commands.h"
+#include "core/ml/infer.h"
+#include "core/ml/metrics.h"
+#include "core/store/store.h"
+#include "core/util/buf.h"
+#include "core/util/fs.h"
+#include "core/util/banned.h"
+
+static const char *const synopsis[] = {
+	"cnai predict <model> --data <file> [-o <file>] [--proba] "
+	"[--delimiter <c>] [--device <d>] [--json]",
+	NULL,
+};
+static const char *const option_help[] = {
+	"    <model>             a model folder, or a registered model "
+	"(name, name@version,",
+	"                        name@alias, digest)",
+	"    --data <file>       CSV with the model's feature columns "
+	"(others are ignored)",
+	"    -o, --output <file> write the predictions there (default: "
+	"stdout)",
+	"    --proba             add a probability column per class",
+	"    --delimiter <c>     field separator (default ',')",
+	"    --device <d>        cpu (default), cuda, auto",
+	NULL,
+};
+static const struct cnai_usage usage = { synopsis, option_help };
+
+/* Opens the store only when `ref` is not a folder. */
+/* A folder needs no store; a registry reference needs one. */
+static int open_model(struct cnai_ml_model **m, const struct cnai_ctx *ctx,
+		      const char *ref)
+{
+	if (!cnai_fs_is_dir(ref) && !ctx->store)
+		return cnai_error_set(CNAI_ENOTFOUND,
+				      "'%s' is not a model folder, and there "
+				      "is no store to look it up in", ref);
+	return cnai_ml_model_open(m, NULL,
+				  cnai_fs_is_dir(ref) ? NULL : ctx->store, ref);
+}
+
+static void add_value(struct cnai_buf *b, double v)
+{
+	cnai_buf_addf(b, "%.9g", v);
+}
+
+static void add_field(struct cnai_buf *b, const char *s, char delim)
+{
+	if (!s[strcspn(s, "\"\r\n")] && !strchr(s, delim)) {
+		cnai_buf_adds(b, s);
+		return;
+	}
+	cnai_buf_addch(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			cnai_buf_addch(b, '"');
+		cnai_buf_addch(b, *s);
+	}
+	cnai_buf_addch(b, '"');
+}
+
+static int write_csv(struct cnai_buf *b, const struct cnai_ml_model *m,
+		     const struct cnai_ml_batch *bt, int proba, char delim)
+{
+	size_t i, k;
+	int cls = cnai_ml_model_is_classifier(m);
+
+	add_field(b, m->target ? m->target : "prediction", delim);
+	if (cls && proba)
+		for (k = 0; k < m->nclasses; k++) {
+			char name[512];
+
+			cnai_buf_addch(b, delim);
+			snprintf(name, sizeof(name), "p_%s", m->classes[k]);
+			add_field(b, name, delim);
+		}
+	cnai_buf_addch(b, '\n');
+	for (i = 0; i < bt->n; i++) {
+		const float *p = bt->pred + i * bt->npred;
+
+		if (cls)
+			add_field(b,
+				  m->classes[cnai_ml_argmax(p, m->nclasses)],
+				  delim);
+		else
+			add_value(b, p[0]);
+		if (cls && proba)
+			for (k = 0; k < m->nclasses; k++) {
+				cnai_buf_addch(b, delim);
+				add_value(b, p[k]);
+			}
+		cnai_buf_addch(b, '\n');
+	}
+	return cnai_buf_oom(b);
+}
+
+static json_t *predictions_json(const struct cnai_ml_model *m,
+				const struct cnai_ml_batch *bt, int proba)
+{
+	json_t *a = json_array();
+	size_t i, k;
+
+	for (i = 0; i < bt->n; i++) {
+		const float *p = bt->pred + i * bt->npred;
+
+		if (!cnai_ml_model_is_classifier(m)) {
+			json_array_append_new(a, json_real(p[0]));
+			continue;
+		}
+		if (!proba) {
+			json_array_append_new(
+				a, json_string(m->classes[cnai_ml_argmax(
+					   p, m->nclasses)]));
+			continue;
+		}
+		{
+			json_t *o = json_object(), *pr = json_object();
+
+			for (k = 0; k < m->nclasses; k++)
+				json_object_set_new(pr, m->classes[k],
+						    json_real(p[k]));
+			json_object_set_new(
+				o, "label",
+				json_string(m->classes[cnai_ml_argmax(
+					p, m->nclasses)]));
+			json_object_set_new(o, "probabilities", pr);
+			json_array_append_new(a, o);
+		}
+	}
+	return a;
+}
+
+int cmd_predict(int argc, char **argv, struct cnai_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "proba", no_argument, NULL, 'p' },
+		{ "delimiter", required_argument, NULL, 'D' },
+		{ "device", required_argument, NULL, 'v' },
+		CNAI_OPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = NULL, *output = NULL, *device = "cpu", *ref;
+	const char *delims = ",";
+	struct cnai_ml_model *m = NULL;
+	struct cnai_backend *be = NULL;
+	struct cnai_ml_batch bt = { 0 };
+	struct cnai_buf out = CNAI_BUF_INIT;
+	char notice[512];
+	int c, proba = 0, err;
+
+	while ((c = cnai_getopt(argc, argv, ":o:h", longopts, &usage, ctx)) !=
+	       -1) {
+		switch (c) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'p':
+			proba = 1;
+			break;
+		case 'D':
+			delims = optarg;
+			break;
+		case 'v':
+			device = optarg;
+			break;
+		default:
+			return c == CNAI_OPT_HELP ? 0 : CNAI_EUSAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cnai_error_set(CNAI_EUSAGE,
+				      optind >= argc
+					      ? "no model given; usage: %s"
+					      : "one model only; usage: %s",
+				      synopsis[0]);
+	ref = argv[optind];
+	if (!data)
+		return cnai_error_set(CNAI_EUSAGE, "--data is required");
+	if (strlen(delims) != 1)
+		return cnai_error_set(CNAI_EUSAGE,
+				      "--delimiter: one character, not '%s'",
+				      delims);
+	if ((err = open_model(&m, ctx, ref)) < 0 ||
+	    (err = cnai_backend_open(&be, device, 0, notice,
+				     sizeof(notice))) < 0 ||
+	    (err = cnai_ml_predict_file(&bt, m, be, data, delims[0], NULL)) <
+		    0)
+		goto cleanup;
+	if (bt.stats.imputed)
+		cnai_notice(ctx, "%zu empty cells imputed with training "
+			    "means or modes", bt.stats.imputed);
+	if (bt.stats.unknown)
+		cnai_notice(ctx, "%zu cells held categories unseen in "
+			    "training (encoded as all zeros)", bt.stats.unknown);
+	if (ctx->json && !output) {
+		err = cnai_json_print(json_pack(
+			"{s:I, s:I, s:I, s:o}", "rows", (json_int_t)bt.n,
+			"imputed", (json_int_t)bt.stats.imputed, "unknown",
+			(json_int_t)bt.stats.unknown, "predictions",
+			predictions_json(m, &bt, proba)));
+		goto cleanup;
+	}
+	if ((err = write_csv(&out, m, &bt, proba, delims[0])) < 0)
+		goto cleanup;
+	if (output) {
+		if ((err = cnai_fs_write_atomic(output, out.buf, out.len,
+						0644)) < 0)
+			goto cleanup;
+		if (ctx->json)
+			err = cnai_json_print(json_pack(
+				"{s:I, s:I, s:I, s:s}", "rows",
+				(json_int_t)bt.n, "imputed",
+				(json_int_t)bt.stats.imputed, "unknown",
+				(json_int_t)bt.stats.unknown, "output",
+				output));
+		else
+			cnai_notice(ctx, "%zu predictions written to %s", bt.n,
+				    output);
+	} else {
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+cleanup:
+	cnai_buf_release(&out);
+	cnai_ml_batch_release(&bt);
+	if (be)
+		be->close(be);
+	cnai_ml_model_free(m);
+	return err;
+}

@@ -1,0 +1,495 @@
+/*
+ * sign attest / verify-attestation / provenance: in-toto Statements in
+ * DSSE envelopes, stored as cosign stores them (a layer of media type
+ * application/vnd.dsse.envelope.v1+json, annotation predicateType, in the
+ * manifest tagged sha256-<hex>.att), and SLSA provenance v1 built from the
+ * lineage graph: image <- model version <- run <- datasets.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/output.h"
+#include "commands/commands.h"
+#include "commands/sign/sign.h"
+#include "commands/sign/target.h"
+#include "core/store/lineage.h"
+#include "core/store/runs.h"
+#include "core/store/signatures.h"
+#include "core/util/fs.h"
+#include "registry/sigstore.h"
+#include "core/util/banned.h"
+
+enum { ENVELOPE_LIMIT = 16 << 20, PREDICATE_LIMIT = 16 << 20 };
+
+#define SLSA_V1 "https://slsa.dev/provenance/v1"
+#define CNAI_BUILD_TYPE "https://cnai.dev/package/v1"
+
+/* cosign's --type names (pkg/cosign/attestation, options/predicate.go). */
+static const struct {
+	const char *name, *uri;
+} predicate_types[] = {
+	{ "slsaprovenance", "https://slsa.dev/provenance/v0.2" },
+	{ "slsaprovenance02", "https://slsa.dev/provenance/v0.2" },
+	{ "slsaprovenance1", SLSA_V1 },
+	{ "link", "https://in-toto.io/Link/v1" },
+	{ "spdx", "https://spdx.dev/Document" },
+	{ "spdxjson", "https://spdx.dev/Document" },
+	{ "cyclonedx", "https://cyclonedx.org/bom" },
+	{ "vuln", "https://cosign.sigstore.dev/attestation/vuln/v1" },
+	{ "openvex", "https://openvex.dev/ns" },
+	{ "custom", "https://cosign.sigstore.dev/attestation/v1" },
+};
+
+static int predicate_uri(const char **out, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(predicate_types) / sizeof(*predicate_types); i++)
+		if (!strcmp(type, predicate_types[i].name)) {
+			*out = predicate_types[i].uri;
+			return 0;
+		}
+	if (strstr(type, "://")) {
+		*out = type;
+		return 0;
+	}
+	return cnai_error_set(CNAI_EUSAGE,
+			      "--type: '%s' is not slsaprovenance, "
+			      "slsaprovenance02, slsaprovenance1, link, spdx, "
+			      "spdxjson, cyclonedx, vuln, openvex, custom or a "
+			      "URI", type);
+}
+
+/* ---- provenance -------------------------------------------------------- */
+
+static json_t *digest_set(const char *digest)
+{
+	return json_pack("{s:s}", "sha256",
+			 !strncmp(digest, "sha256:", 7) ? digest + 7 : digest);
+}
+
+static void iso(char *out, size_t size, int64_t ms)
+{
+	cnai_format_time_iso(out, size, ms);
+}
+
+/*
+ * The SLSA v1 predicate for the image `digest`: what the lineage graph
+ * says it was built from. Works for any image the store has recorded.
+ */
+static int build_provenance(json_t **out, struct cnai_store *st,
+			    const char *digest, const char *name)
+{
+	struct cnai_lineage_graph *g = NULL;
+	json_t *deps = json_array(), *ext = json_object(), *meta = json_object();
+	struct cnai_run *run = NULL;
+	char started[40], finished[40], builder[128];
+	int64_t id;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if ((err = cnai_lineage_resolve(&id, &st->db, digest)) < 0 ||
+	    (err = cnai_lineage_walk(&g, &st->db, id, CNAI_LINEAGE_UP, 0)) < 0)
+		goto cleanup;
+	json_object_set_new(ext, "image", json_string(name));
+	for (i = 1; i < g->nnodes; i++) {
+		const struct cnai_lineage_node *n = &g->nodes[i];
+
+		if (!strcmp(n->kind, CNAI_ENTITY_MODEL)) {
+			json_array_append_new(
+				deps, json_pack("{s:s, s:o}", "name",
+						n->name ? n->name : "model",
+						"digest", digest_set(n->ref)));
+			json_object_set_new(ext, "model",
+					    cnai_json_string_or_null(n->name));
+		} else if (!strcmp(n->kind, CNAI_ENTITY_DATASET)) {
+			json_array_append_new(
+				deps, json_pack("{s:s, s:o}", "name",
+						n->name ? n->name : "dataset",
+						"digest", digest_set(n->ref)));
+		} else if (!strcmp(n->kind, CNAI_ENTITY_IMAGE)) {
+			json_array_append_new(
+				deps, json_pack("{s:s, s:o}", "uri",
+						n->name ? n->name : n->ref,
+						"digest", digest_set(n->ref)));
+		} else if (!strcmp(n->kind, CNAI_ENTITY_RUN) && !run) {
+			if (cnai_run_lookup(&run, st, n->ref) < 0)
+				cnai_error_clear();
+		}
+	}
+	if (run) {
+		struct cnai_kv *p = NULL;
+		size_t np = 0, k;
+		json_t *params = json_object();
+
+		if (cnai_run_params(&p, &np, st, run->id) == 0)
+			for (k = 0; k < np; k++)
+				json_object_set_new(params, p[k].key,
+						    json_string(p[k].value));
+		cnai_kv_free_array(p, np);
+		json_object_set_new(ext, "run_params", params);
+		if (run->command)
+			json_object_set_new(ext, "command",
+					    json_string(run->command));
+		if (run->git_commit)
+			json_array_append_new(
+				deps,
+				json_pack("{s:s, s:{s:s}}", "uri",
+					  run->git_remote ? run->git_remote
+							  : "git",
+					  "digest", "gitCommit",
+					  run->git_commit));
+		iso(started, sizeof(started), run->start_time);
+		json_object_set_new(meta, "invocationId",
+				    json_string(run->uuid));
+		json_object_set_new(meta, "startedOn", json_string(started));
+		if (run->end_time) {
+			iso(finished, sizeof(finished), run->end_time);
+			json_object_set_new(meta, "finishedOn",
+					    json_string(finished));
+		}
+	}
+	snprintf(builder, sizeof(builder), "https://cnai.dev/cnai@%s",
+		 CNAI_VERSION);
+	*out = json_pack("{s:{s:s, s:o, s:{}, s:o}, s:{s:{s:s, s:{s:s}}, s:o}}",
+			 "buildDefinition", "buildType", CNAI_BUILD_TYPE,
+			 "externalParameters", ext, "internalParameters",
+			 "resolvedDependencies", deps, "runDetails", "builder",
+			 "id", builder, "version", "cnai", CNAI_VERSION,
+			 "metadata", meta);
+	ext = deps = meta = NULL;
+	if (!*out)
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+cleanup:
+	json_decref(deps);
+	json_decref(ext);
+	json_decref(meta);
+	cnai_run_free(run);
+	cnai_lineage_graph_free(g);
+	return err;
+}
+
+/* ---- attest ------------------------------------------------------------ */
+
+int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "predicate", required_argument, NULL, 'p' },
+		{ "type", required_argument, NULL, 't' },
+		{ "provenance", no_argument, NULL, 'P' },
+		{ "passphrase-file", required_argument, NULL, 'F' },
+		{ "insecure", no_argument, NULL, 'I' },
+		CNAI_OPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *keyfile = NULL, *pred_file = NULL, *type = "custom",
+		   *uri = NULL, *pass_file = NULL;
+	struct cnai_buf text = CNAI_BUF_INIT, stmt_text = CNAI_BUF_INIT,
+			env = CNAI_BUF_INIT;
+	struct cnai_cosign_key *key = NULL;
+	struct cnai_signature_row row = { 0 };
+	struct cnai_oci_desc d;
+	struct sign_target t;
+	json_t *predicate = NULL, *stmt = NULL, *layer;
+	json_error_t jerr;
+	char tag[80], fp[65];
+	int c, err, provenance = 0, insecure = 0, type_set = 0;
+
+	memset(&t, 0, sizeof(t));
+	while ((c = cnai_getopt(argc, argv, ":h", longopts,
+				sign_usage("attest"), ctx)) != -1) {
+		switch (c) {
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'p':
+			pred_file = optarg;
+			break;
+		case 't':
+			type = optarg;
+			type_set = 1;
+			break;
+		case 'P':
+			provenance = 1;
+			break;
+		case 'F':
+			pass_file = optarg;
+			break;
+		case 'I':
+			insecure = 1;
+			break;
+		case CNAI_OPT_HELP:
+			return 0;
+		default:
+			return CNAI_EUSAGE;
+		}
+	}
+	if (argc - optind != 1 || (!pred_file == !provenance))
+		return cnai_error_set(CNAI_EUSAGE, "usage: %s",
+				      sign_usage("attest")->synopsis[0]);
+	if (provenance && !type_set)
+		type = "slsaprovenance1";
+	if ((err = predicate_uri(&uri, type)) < 0)
+		return err;
+	if (!keyfile)
+		return cnai_error_set(CNAI_EUSAGE, "no key: use --key cosign.key");
+	if (pred_file) {
+		if ((err = cnai_fs_read_file(&text, pred_file, PREDICATE_LIMIT)) <
+		    0)
+			goto cleanup;
+		if (!(predicate = json_loadb(text.buf, text.len, 0, &jerr))) {
+			err = cnai_error_set(CNAI_EINVALID, "%s:%d: %s", pred_file,
+					     jerr.line, jerr.text);
+			goto cleanup;
+		}
+	}
+	if ((err = sign_target_open(&t, ctx, argv[optind], insecure)) < 0)
+		goto cleanup;
+	if (provenance) {
+		if (!ctx->store) {
+			err = cnai_error_set(CNAI_EUSAGE, "--provenance needs a "
+					     "store (the lineage graph)");
+			goto cleanup;
+		}
+		if ((err = build_provenance(&predicate, ctx->store,
+					    t.image.digest, t.ref)) < 0)
+			goto cleanup;
+	}
+	stmt = cnai_intoto_statement(t.repo, t.image.digest + 7, uri, predicate);
+	if (!stmt || cnai_oci_json_canonical(&stmt_text, stmt) < 0) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if ((err = sign_load_private(&key, keyfile, pass_file)) < 0 ||
+	    (err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
+				  stmt_text.buf, stmt_text.len, "")) < 0 ||
+	    (err = sign_target_put_blob(&d, &t, env.buf, env.len,
+					CNAI_DSSE_MEDIA_TYPE)) < 0)
+		goto cleanup;
+	layer = cnai_oci_desc_json(&d);
+	json_object_set_new(layer, "annotations",
+			    json_pack("{s:s}", "predicateType", uri));
+	sign_target_attachment_tag(tag, &t, "att");
+	if ((err = sign_target_append_layer(&t, tag, layer)) < 0)
+		goto cleanup;
+	if (ctx->store) {
+		if ((err = cnai_cosign_key_fingerprint(fp, key)) < 0)
+			goto cleanup;
+		row.target = t.image.digest;
+		row.target_kind = CNAI_ENTITY_IMAGE;
+		row.target_name = t.ref;
+		row.kind = "attestation";
+		row.identity = t.repo;
+		row.key_fingerprint = fp;
+		row.payload_digest = d.digest;
+		row.signature = d.digest;
+		if ((err = cnai_signature_record(ctx->store, &row)) < 0)
+			goto cleanup;
+	}
+	if (ctx->json)
+		err = cnai_json_print(json_pack("{s:s, s:s, s:s, s:s}", "ref",
+						t.ref, "digest", t.image.digest,
+						"predicate_type", uri,
+						"attestation_tag", tag));
+	else
+		printf("attested %s@%s (%s) in %s\n", t.repo, t.image.digest,
+		       uri, tag);
+cleanup:
+	sign_target_close(&t);
+	cnai_cosign_key_free(key);
+	json_decref(predicate);
+	json_decref(stmt);
+	cnai_buf_release(&text);
+	cnai_buf_release(&stmt_text);
+	cnai_buf_release(&env);
+	return err;
+}
+
+/* ---- verify-attestation ------------------------------------------------ */
+
+static int check_envelope(json_t *ok, struct cnai_buf *why, size_t i,
+			  json_t *layer, struct sign_target *t,
+			  const struct cnai_cosign_key *key, const char *want)
+{
+	struct cnai_buf blob = CNAI_BUF_INIT;
+	struct cnai_dsse env = { 0 };
+	const char *digest = json_string_value(json_object_get(layer, "digest"));
+	const char *ptype, *sub;
+	json_t *stmt = NULL, *s;
+	size_t k;
+	int matched = 0;
+
+	cnai_buf_init(&env.payload);
+	if (!digest ||
+	    sign_target_read_blob(&blob, t, digest, ENVELOPE_LIMIT) < 0 ||
+	    cnai_dsse_parse(&env, blob.buf, blob.len) < 0) {
+		cnai_buf_addf(why, "%sattestation %zu: %s", why->len ? "; " : "",
+			      i + 1, cnai_error_last() ? cnai_error_last()->message
+						       : "no digest");
+		goto cleanup;
+	}
+	if (strcmp(env.payload_type, CNAI_INTOTO_PAYLOAD_TYPE)) {
+		cnai_buf_addf(why, "%sattestation %zu: payloadType '%s'",
+			      why->len ? "; " : "", i + 1, env.payload_type);
+		goto cleanup;
+	}
+	if (cnai_dsse_verify(&env, key) < 0) {
+		cnai_buf_addf(why, "%sattestation %zu: signature does not verify "
+			      "with this key", why->len ? "; " : "", i + 1);
+		goto cleanup;
+	}
+	if (!(stmt = json_loadb(env.payload.buf, env.payload.len, 0, NULL))) {
+		cnai_buf_addf(why, "%sattestation %zu: statement is not JSON",
+			      why->len ? "; " : "", i + 1);
+		goto cleanup;
+	}
+	ptype = json_string_value(json_object_get(stmt, "predicateType"));
+	if (want && (!ptype || strcmp(ptype, want))) {
+		cnai_buf_addf(why, "%sattestation %zu: predicateType '%s'",
+			      why->len ? "; " : "", i + 1, ptype ? ptype : "");
+		goto cleanup;
+	}
+	json_array_foreach(json_object_get(stmt, "subject"), k, s) {
+		sub = json_string_value(json_object_get(
+			json_object_get(s, "digest"), "sha256"));
+		if (sub && !strcmp(sub, t->image.digest + 7))
+			matched = 1;
+	}
+	if (!matched) {
+		cnai_buf_addf(why, "%sattestation %zu: subject is not %s",
+			      why->len ? "; " : "", i + 1, t->image.digest);
+		goto cleanup;
+	}
+	json_array_append(ok, stmt);
+cleanup:
+	cnai_error_clear();
+	json_decref(stmt);
+	cnai_dsse_release(&env);
+	cnai_buf_release(&blob);
+	return matched;
+}
+
+int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "type", required_argument, NULL, 't' },
+		{ "insecure", no_argument, NULL, 'I' },
+		CNAI_OPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *keyfile = NULL, *want = NULL;
+	struct cnai_cosign_key *key = NULL;
+	struct cnai_buf why = CNAI_BUF_INIT;
+	struct cnai_oci_desc ad;
+	struct sign_target t;
+	json_t *att = NULL, *ok = json_array(), *layer;
+	char tag[80];
+	size_t i;
+	int c, err, insecure = 0;
+
+	memset(&t, 0, sizeof(t));
+	while ((c = cnai_getopt(argc, argv, ":h", longopts,
+				sign_usage("verify-attestation"), ctx)) != -1) {
+		if (c == 'k')
+			keyfile = optarg;
+		else if (c == 't') {
+			if ((err = predicate_uri(&want, optarg)) < 0)
+				goto cleanup;
+		} else if (c == 'I')
+			insecure = 1;
+		else {
+			err = c == CNAI_OPT_HELP ? 0 : CNAI_EUSAGE;
+			goto cleanup;
+		}
+	}
+	if (argc - optind != 1) {
+		err = cnai_error_set(CNAI_EUSAGE, "usage: %s",
+				     sign_usage("verify-attestation")
+					     ->synopsis[0]);
+		goto cleanup;
+	}
+	if ((err = sign_load_public(&key, keyfile, NULL)) < 0 ||
+	    (err = sign_target_open(&t, ctx, argv[optind], insecure)) < 0)
+		goto cleanup;
+	sign_target_attachment_tag(tag, &t, "att");
+	err = sign_target_get_tag(&att, &ad, &t, tag);
+	if (err == CNAI_ENOTFOUND) {
+		err = cnai_error_set(CNAI_ECHECK, "no attestations found for "
+				     "%s (%s)", t.ref, tag);
+		goto cleanup;
+	}
+	if (err < 0)
+		goto cleanup;
+	json_array_foreach(json_object_get(att, "layers"), i, layer)
+		check_envelope(ok, &why, i, layer, &t, key, want);
+	if (!json_array_size(ok)) {
+		err = cnai_error_set(CNAI_ECHECK, "no attestation of %s "
+				     "verifies: %s", t.ref,
+				     why.len ? why.buf : "none found");
+		goto cleanup;
+	}
+	err = cnai_json_print(json_incref(ok));
+cleanup:
+	sign_target_close(&t);
+	cnai_cosign_key_free(key);
+	json_decref(att);
+	json_decref(ok);
+	cnai_buf_release(&why);
+	return err;
+}
+
+int sign_provenance(int argc, char **argv, struct cnai_ctx *ctx)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		CNAI_OPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	struct sign_target t;
+	json_t *pred = NULL;
+	char *text = NULL;
+	int c, err;
+
+	memset(&t, 0, sizeof(t));
+	while ((c = cnai_getopt(argc, argv, ":o:h", longopts,
+				sign_usage("provenance"), ctx)) != -1) {
+		if (c == 'o')
+			output = optarg;
+		else
+			return c == CNAI_OPT_HELP ? 0 : CNAI_EUSAGE;
+	}
+	if (argc - optind != 1)
+		return cnai_error_set(CNAI_EUSAGE, "usage: %s",
+				      sign_usage("provenance")->synopsis[0]);
+	if (!ctx->store)
+		return cnai_error_set(CNAI_ENOTFOUND,
+				      "not in a cnai store (or any parent); run "
+				      "'cnai init'");
+	if ((err = sign_target_open(&t, ctx, argv[optind], 0)) < 0 ||
+	    (err = build_provenance(&pred, ctx->store, t.image.digest,
+				    t.ref)) < 0)
+		goto cleanup;
+	if (!(text = json_dumps(pred, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if (output) {
+		struct cnai_buf b = CNAI_BUF_INIT;
+
+		cnai_buf_addf(&b, "%s\n", text);
+		err = cnai_fs_write_atomic(output, b.buf, b.len, 0644);
+		cnai_buf_release(&b);
+	} else {
+		printf("%s\n", text);
+	}
+cleanup:
+	sign_target_close(&t);
+	json_decref(pred);
+	free(text);
+	return err;
+}

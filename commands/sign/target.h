@@ -1,0 +1,59 @@
+/*
+ * Where signatures are read and written: the store's OCI layout or a
+ * registry. Both hold an image by digest and tags naming manifests, which
+ * is all cosign's ".sig"/".att" conventions need, so image.c and attest.c
+ * are written once against this small interface.
+ */
+#ifndef CNAI_COMMANDS_SIGN_TARGET_H
+#define CNAI_COMMANDS_SIGN_TARGET_H
+
+#include <jansson.h>
+
+#include "cli/ctx.h"
+#include "core/util/buf.h"
+#include "registry/oci.h"
+
+struct sign_target {
+	char ref[600];      /* as the user wrote it */
+	char repo[512];     /* identity without tag: cosign's form */
+	char tag[130];      /* "" when the reference had none */
+	struct cnai_oci_desc image; /* the manifest (or index) signed */
+	const char *dir;    /* local layout, or NULL */
+	void *remote;       /* registry client, or NULL */
+};
+
+/*
+ * Opens REF: a tag or digest in the store's layout when there is a store
+ * and it names something there, else a registry reference. The tag is
+ * resolved to a digest once; only the digest is used afterwards.
+ */
+int sign_target_open(struct sign_target *t, struct cnai_ctx *ctx,
+		     const char *ref, int insecure);
+void sign_target_close(struct sign_target *t);
+
+/* The manifest tagged `tag` in the target's repository: CNAI_ENOTFOUND. */
+int sign_target_get_tag(json_t **doc, struct cnai_oci_desc *d,
+			struct sign_target *t, const char *tag);
+/* A blob, checked against its digest. */
+int sign_target_read_blob(struct cnai_buf *out, struct sign_target *t,
+			  const char *digest, size_t limit);
+int sign_target_put_blob(struct cnai_oci_desc *d, struct sign_target *t,
+			 const void *data, size_t len, const char *media_type);
+/* Stores a manifest and points `tag` at it. */
+int sign_target_put_manifest(struct cnai_oci_desc *d, struct sign_target *t,
+			     json_t *manifest, const char *tag);
+
+/* "sha256-<hex>.sig" (or ".att") for the target's digest. */
+void sign_target_attachment_tag(char out[80], const struct sign_target *t,
+				const char *suffix);
+
+/*
+ * Replaces the attachment manifest under `tag` with one holding the
+ * existing layers plus `layer` (a descriptor with annotations, stolen),
+ * in cosign's shape: an OCI image manifest whose config lists the layers'
+ * digests as diff_ids.
+ */
+int sign_target_append_layer(struct sign_target *t, const char *tag,
+			     json_t *layer);
+
+#endif

@@ -1,0 +1,665 @@
+/*
+ * Request decoding and inference for the server. The encoding follows
+ * core/ml's prep exactly (numeric: (x - mean) / std in float, a missing
+ * value takes the training fill; categorical: one-hot over the training
+ * categories, unknown = all zeros), so answers equal `cnai predict` on
+ * the same rows.
+ *
+ * Each server thread keeps its own CPU backend (thread-local): backends
+ * hold scratch state and are not shared between threads.
+ */
+#include "core/serve/infer.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/util/error.h"
+#include "gpu/backend.h"
+#include "core/util/banned.h"
+
+enum { MAX_ROWS = 1 << 20 };
+
+static _Thread_local struct cnai_backend *thread_backend;
+
+static int backend(struct cnai_backend **out)
+{
+	int err;
+
+	if (!thread_backend &&
+	    (err = cnai_backend_cpu_open(&thread_backend, 1)) < 0)
+		return err;
+	*out = thread_backend;
+	return 0;
+}
+
+/* A client error: HTTP 400 with the message as {"error": ...}. */
+#define bad(status, ...) (*(status) = 400, \
+			  cnai_error_set(CNAI_EINVALID, __VA_ARGS__))
+
+/* ---- batching ---------------------------------------------------------- */
+
+struct pending {
+	const float *x;
+	size_t n;
+	float *out;
+	int done, err;
+	struct pending *next;
+};
+
+struct cnai_batcher {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pending *head, *tail;
+	int leader;
+	long window_us;
+	size_t max_rows;
+};
+
+int cnai_serve_model_batching(struct cnai_serve_model *sm, long window_us,
+			      size_t max_rows)
+{
+	struct cnai_batcher *b;
+
+	if (window_us <= 0)
+		return 0;
+	if (!(b = calloc(1, sizeof(*b))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	b->window_us = window_us;
+	b->max_rows = max_rows ? max_rows : 256;
+	sm->batcher = b;
+	return 0;
+}
+
+void cnai_serve_model_release(struct cnai_serve_model *sm)
+{
+	if (sm->batcher) {
+		pthread_mutex_destroy(&sm->batcher->lock);
+		pthread_cond_destroy(&sm->batcher->cond);
+		free(sm->batcher);
+	}
+	cnai_ml_model_free(sm->m);
+	free(sm->name);
+	free(sm->version);
+	memset(sm, 0, sizeof(*sm));
+}
+
+static int predict_now(struct cnai_serve_model *sm, struct cnai_metrics *mx,
+		       const float *x, size_t n, float *out)
+{
+	struct cnai_backend *be;
+	int err;
+
+	if ((err = backend(&be)) < 0)
+		return err;
+	if (mx)
+		cnai_metrics_batch(mx, sm->name, n);
+	return cnai_ml_model_predict(sm->m, be, x, n, out);
+}
+
+/*
+ * The first request to arrive leads: it waits the window, takes queued
+ * requests up to max_rows, runs them as one matrix product and hands each
+ * its rows. Others wait for their `done`.
+ */
+static int predict(struct cnai_serve_model *sm, struct cnai_metrics *mx,
+		   const float *x, size_t n, float *out)
+{
+	struct cnai_batcher *b = sm->batcher;
+	struct pending me = { x, n, out, 0, 0, NULL };
+	size_t width = sm->m->prep.width, npred = cnai_ml_model_npred(sm->m);
+
+	if (!b || n >= b->max_rows)
+		return predict_now(sm, mx, x, n, out);
+	pthread_mutex_lock(&b->lock);
+	if (b->tail)
+		b->tail->next = &me;
+	else
+		b->head = &me;
+	b->tail = &me;
+	while (!me.done) {
+		struct pending *take, *p, *last = NULL;
+		struct timespec ts = { 0, b->window_us * 1000 };
+		size_t rows = 0, off;
+		float *bx, *bout;
+		int err;
+
+		if (b->leader) {
+			pthread_cond_wait(&b->cond, &b->lock);
+			continue;
+		}
+		b->leader = 1;
+		pthread_mutex_unlock(&b->lock);
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&b->lock);
+		take = b->head;
+		for (p = take; p && (rows + p->n <= b->max_rows || !rows);
+		     p = p->next) {
+			rows += p->n;
+			last = p;
+		}
+		b->head = last->next;
+		if (!b->head)
+			b->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&b->lock);
+		bx = malloc(rows * width * sizeof(float));
+		bout = malloc(rows * npred * sizeof(float));
+		err = bx && bout ? 0 : cnai_error_set(CNAI_ERROR, "out of memory");
+		for (p = take, off = 0; !err && p; off += p->n, p = p->next)
+			memcpy(bx + off * width, p->x, p->n * width * sizeof(float));
+		if (!err)
+			err = predict_now(sm, mx, bx, rows, bout);
+		for (p = take, off = 0; p; off += p->n, p = p->next) {
+			if (!err)
+				memcpy(p->out, bout + off * npred,
+				       p->n * npred * sizeof(float));
+			p->err = err;
+		}
+		free(bx);
+		free(bout);
+		pthread_mutex_lock(&b->lock);
+		for (p = take; p; p = p->next)
+			p->done = 1;
+		b->leader = 0;
+		pthread_cond_broadcast(&b->cond);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return me.err;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+struct tensor {
+	const char *name, *datatype;
+	size_t dims[8], ndims, count;
+	json_t *data;
+};
+
+/* Flattens nested arrays row-major into `flat` (borrowed values). */
+static int flatten(json_t *flat, json_t *data, int depth)
+{
+	json_t *v;
+	size_t i;
+
+	if (depth > 8)
+		return -1;
+	if (!json_is_array(data))
+		return json_array_append(flat, data);
+	json_array_foreach(data, i, v)
+		if (flatten(flat, v, depth + 1) < 0)
+			return -1;
+	return 0;
+}
+
+static int parse_tensor(struct tensor *t, json_t *in, json_t *flat,
+			int *status)
+{
+	json_t *shape = json_object_get(in, "shape"), *d;
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->name = json_string_value(json_object_get(in, "name"));
+	t->datatype = json_string_value(json_object_get(in, "datatype"));
+	if (!t->name || !t->datatype || !json_is_array(shape) ||
+	    !json_object_get(in, "data"))
+		return bad(status, "each input needs name, shape, datatype "
+			   "and data");
+	if (strcmp(t->datatype, "FP32") && strcmp(t->datatype, "FP64") &&
+	    strcmp(t->datatype, "INT32") && strcmp(t->datatype, "INT64") &&
+	    strcmp(t->datatype, "BYTES"))
+		return bad(status, "input '%s': datatype '%s' is not FP32, "
+			   "FP64, INT32, INT64 or BYTES", t->name, t->datatype);
+	t->ndims = json_array_size(shape);
+	if (t->ndims < 1 || t->ndims > 2)
+		return bad(status, "input '%s': shape must be [N] or [N, F]",
+			   t->name);
+	t->count = 1;
+	json_array_foreach(shape, i, d) {
+		if (!json_is_integer(d) || json_integer_value(d) < 0 ||
+		    json_integer_value(d) > MAX_ROWS)
+			return bad(status, "input '%s': bad shape%s", t->name,
+				   "");
+		t->dims[i] = (size_t)json_integer_value(d);
+		t->count *= t->dims[i];
+	}
+	if (flatten(flat, json_object_get(in, "data"), 0) < 0)
+		return bad(status, "input '%s': data nested too deeply",
+			   t->name);
+	if (json_array_size(flat) != t->count) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "%zu values for shape of %zu",
+			 json_array_size(flat), t->count);
+		return bad(status, "input '%s': %s", t->name, msg);
+	}
+	t->data = flat;
+	return 0;
+}
+
+/* One value as the datatype says: numbers for FP/INT, NaN refused. */
+static int number(float *out, int *missing, json_t *v, const struct tensor *t,
+		  int *status)
+{
+	*missing = 0;
+	if (json_is_null(v)) {
+		*missing = 1;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return bad(status, "input '%s': %s values must be numbers "
+			   "(NaN is not allowed; use null for a missing value)",
+			   t->name, t->datatype);
+	if (t->datatype[0] == 'I' && !json_is_integer(v))
+		return bad(status, "input '%s': %s values must be integers",
+			   t->name, t->datatype);
+	if (!strcmp(t->datatype, "INT32") &&
+	    (json_integer_value(v) < INT32_MIN ||
+	     json_integer_value(v) > INT32_MAX))
+		return bad(status, "input '%s': %lld is out of range for INT32",
+			   t->name, (long long)json_integer_value(v));
+	*out = (float)json_number_value(v);
+	if (!isfinite(*out))
+		return bad(status, "input '%s': value out of range for %s",
+			   t->name, t->datatype);
+	return 0;
+}
+
+static int cmp_cat(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Encodes feature `f` of row `r` from a JSON value into `o`. */
+static int encode(float *o, const struct cnai_ml_feature *f, json_t *v,
+		  const struct tensor *t, int *status)
+{
+	float x = 0;
+	int missing, err;
+
+	if (f->categorical) {
+		const char *s = json_string_value(v);
+		char *const *hit;
+
+		memset(o, 0, f->ncats * sizeof(float));
+		if (json_is_null(v)) {
+			o[f->mode] = 1.0f;
+			return 0;
+		}
+		if (!s)
+			return bad(status, "feature '%s' is categorical: send "
+				   "strings (datatype BYTES)", f->name);
+		hit = bsearch(&s, f->cats, f->ncats, sizeof(char *), cmp_cat);
+		if (hit)
+			o[hit - f->cats] = 1.0f;
+		return 0;
+	}
+	if ((err = number(&x, &missing, v, t, status)) < 0)
+		return err;
+	if (missing)
+		x = f->fill;
+	*o = (x - f->mean) / f->std;
+	return 0;
+}
+
+static size_t feature_offset(const struct cnai_ml_prep *p, size_t j)
+{
+	size_t k, off = 0;
+
+	for (k = 0; k < j; k++)
+		off += p->f[k].categorical ? p->f[k].ncats : 1;
+	return off;
+}
+
+/*
+ * Builds the encoded matrix from the request's inputs: either one input
+ * [N, F] holding every feature in the model's order, or one input per
+ * feature (by name) of shape [N] or [N, 1].
+ */
+static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
+			 const struct cnai_ml_model *m, int *status)
+{
+	const struct cnai_ml_prep *p = &m->prep;
+	struct tensor t;
+	json_t *in, *flat = NULL;
+	float *x = NULL;
+	size_t n = 0, i, j, k, nin = json_array_size(inputs);
+
+	int err = 0;
+
+	if (!json_is_array(inputs) || !nin)
+		return bad(status, "'inputs' must be a non-empty array");
+	*xout = NULL;
+	in = json_array_get(inputs, 0);
+	flat = json_array();
+	if ((err = parse_tensor(&t, in, flat, status)) < 0)
+		goto cleanup;
+	if (nin == 1 && t.ndims == 2 && p->n != 1) {
+		/* one matrix, features in the model's order */
+		char want[64];
+
+		/* The name the metadata gives it: a client that sends another
+		 * tensor is talking about a different model. */
+		if (strcmp(t.name, "input")) {
+			err = bad(status, "unknown input '%s' (send 'input' of "
+				  "shape [N, %zu], or one input per feature)",
+				  t.name, p->n);
+			goto cleanup;
+		}
+		if (t.dims[1] != p->n) {
+			snprintf(want, sizeof(want), "%zu", p->n);
+			err = bad(status, "input '%s': the model takes %s "
+				  "features per row", t.name, want);
+			goto cleanup;
+		}
+		n = t.dims[0];
+		if (!(x = calloc(n ? n * p->width : 1, sizeof(float)))) {
+			err = cnai_error_set(CNAI_ERROR, "out of memory");
+			goto cleanup;
+		}
+		for (i = 0; i < n && !err; i++)
+			for (j = 0; j < p->n && !err; j++)
+				err = encode(x + i * p->width +
+						     feature_offset(p, j),
+					     &p->f[j],
+					     json_array_get(flat, i * p->n + j),
+					     &t, status);
+		goto cleanup;
+	}
+	/* one input per feature */
+	n = t.dims[0];
+	if (!(x = calloc(n ? n * p->width : 1, sizeof(float)))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	for (j = 0; j < p->n && !err; j++) {
+		json_t *found = NULL;
+		json_array_foreach(inputs, k, in) {
+			const char *name = json_string_value(
+				json_object_get(in, "name"));
+
+			if (name && !strcmp(name, p->f[j].name))
+				found = in;
+		}
+		if (!found) {
+			err = bad(status, "no input for feature '%s' (send one "
+				  "input per feature, or one [N, F] input)",
+				  p->f[j].name);
+			break;
+		}
+		json_decref(flat);
+		flat = json_array();
+		if ((err = parse_tensor(&t, found, flat, status)) < 0)
+			break;
+		if (t.count != n) {
+			err = bad(status, "input '%s': expected %s values "
+				  "(one per row)", t.name,
+				  t.ndims ? "N" : "N");
+			break;
+		}
+		for (i = 0; i < n && !err; i++)
+			err = encode(x + i * p->width + feature_offset(p, j),
+				     &p->f[j], json_array_get(flat, i), &t,
+				     status);
+	}
+	if (!err)
+		json_array_foreach(inputs, k, in) {
+			const char *name = json_string_value(
+				json_object_get(in, "name"));
+
+			for (j = 0; name && j < p->n; j++)
+				if (!strcmp(name, p->f[j].name))
+					break;
+			if (!name || j == p->n) {
+				err = bad(status, "unknown input '%s' (the "
+					  "model's features are its inputs)",
+					  name ? name : "");
+				break;
+			}
+		}
+cleanup:
+	json_decref(flat);
+	if (err < 0) {
+		free(x);
+		return err;
+	}
+	*xout = x;
+	*nout = n;
+	return 0;
+}
+
+static json_t *outputs_json(const struct cnai_ml_model *m, const float *pred,
+			    size_t n)
+{
+	int npred = cnai_ml_model_npred(m);
+	json_t *outs = json_array(), *data = json_array();
+	size_t i;
+	int k;
+
+	for (i = 0; i < n * (size_t)npred; i++)
+		json_array_append_new(data, json_real(pred[i]));
+	if (cnai_ml_model_is_classifier(m)) {
+		json_t *labels = json_array();
+
+		for (i = 0; i < n; i++) {
+			int best = 0;
+
+			for (k = 1; k < npred; k++)
+				if (pred[i * npred + k] > pred[i * npred + best])
+					best = k;
+			json_array_append_new(labels,
+					      json_string(m->classes[best]));
+		}
+		json_array_append_new(outs,
+				      json_pack("{s:s, s:s, s:[I, i], s:o}",
+						"name", "probabilities",
+						"datatype", "FP32", "shape",
+						(json_int_t)n, npred, "data",
+						data));
+		json_array_append_new(outs,
+				      json_pack("{s:s, s:s, s:[I], s:o}", "name",
+						"label", "datatype", "BYTES",
+						"shape", (json_int_t)n, "data",
+						labels));
+	} else {
+		json_array_append_new(outs,
+				      json_pack("{s:s, s:s, s:[I], s:o}", "name",
+						"predictions", "datatype",
+						"FP32", "shape", (json_int_t)n,
+						"data", data));
+	}
+	return outs;
+}
+
+static int run(float **pred, struct cnai_serve_model *sm,
+	       struct cnai_metrics *mx, const float *x, size_t n)
+{
+	size_t npred = (size_t)cnai_ml_model_npred(sm->m);
+
+	if (!(*pred = malloc((n ? n : 1) * npred * sizeof(float))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if (!n)
+		return 0;
+	return predict(sm, mx, x, n, *pred);
+}
+
+static int dump(struct cnai_buf *out, json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+	int err;
+
+	if (!text)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	err = cnai_buf_adds(out, text) < 0 ? cnai_buf_oom(out) : 0;
+	free(text);
+	return err;
+}
+
+int cnai_serve_infer_v2(struct cnai_buf *out, int *status,
+			struct cnai_serve_model *sm, struct cnai_metrics *mx,
+			const char *body, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *resp = NULL, *id;
+	float *x = NULL, *pred = NULL;
+	size_t n = 0;
+	int err;
+
+	*status = 500;
+	if (!(req = json_loadb(body, len, 0, &jerr))) {
+		*status = 400;
+		return cnai_error_set(CNAI_EINVALID, "malformed JSON at line "
+				      "%d, column %d: %s", jerr.line,
+				      jerr.column, jerr.text);
+	}
+	if (!json_is_object(req)) {
+		err = bad(status, "the request must be a JSON object");
+		goto cleanup;
+	}
+	if ((err = decode_inputs(&x, &n, json_object_get(req, "inputs"), sm->m,
+				 status)) < 0 ||
+	    (err = run(&pred, sm, mx, x, n)) < 0)
+		goto cleanup;
+	id = json_object_get(req, "id");
+	resp = json_pack("{s:s, s:s, s:o}", "model_name", sm->name,
+			 "model_version", sm->version, "outputs",
+			 outputs_json(sm->m, pred, n));
+	if (json_is_string(id))
+		json_object_set(resp, "id", id);
+	if ((err = dump(out, resp)) == 0)
+		*status = 200;
+cleanup:
+	json_decref(req);
+	json_decref(resp);
+	free(x);
+	free(pred);
+	return err;
+}
+
+int cnai_serve_predict_v1(struct cnai_buf *out, int *status,
+			  struct cnai_serve_model *sm, struct cnai_metrics *mx,
+			  const char *body, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *inst, *row, *resp = NULL, *preds;
+	const struct cnai_ml_prep *p = &sm->m->prep;
+	struct tensor t = { "instances", "FP64", { 0 }, 0, 0, NULL };
+	float *x = NULL, *pred = NULL;
+	size_t n, i, j;
+	int err = 0, npred = cnai_ml_model_npred(sm->m);
+
+	*status = 500;
+	if (!(req = json_loadb(body, len, 0, &jerr))) {
+		*status = 400;
+		return cnai_error_set(CNAI_EINVALID, "malformed JSON at line "
+				      "%d, column %d: %s", jerr.line,
+				      jerr.column, jerr.text);
+	}
+	inst = json_object_get(req, "instances");
+	if (!json_is_array(inst)) {
+		err = bad(status, "expected {\"instances\": [...]}");
+		goto cleanup;
+	}
+	n = json_array_size(inst);
+	if (!(x = calloc(n ? n * p->width : 1, sizeof(float)))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	/* each instance: [v1, v2, ...] in feature order, or {name: v} */
+	json_array_foreach(inst, i, row) {
+		for (j = 0; j < p->n && !err; j++) {
+			json_t *v = json_is_array(row)
+					    ? json_array_get(row, j)
+					    : json_object_get(row, p->f[j].name);
+
+			if (json_is_array(row) && json_array_size(row) != p->n) {
+				char want[32];
+
+				snprintf(want, sizeof(want), "%zu", p->n);
+				err = bad(status, "each instance needs %s "
+					  "values", want);
+				break;
+			}
+			if (!v && !json_is_array(row)) {
+				err = bad(status, "instance without feature "
+					  "'%s'", p->f[j].name);
+				break;
+			}
+			err = encode(x + i * p->width + feature_offset(p, j),
+				     &p->f[j], v, &t, status);
+		}
+		if (err < 0)
+			goto cleanup;
+	}
+	if ((err = run(&pred, sm, mx, x, n)) < 0)
+		goto cleanup;
+	preds = json_array();
+	for (i = 0; i < n; i++) {
+		if (cnai_ml_model_is_classifier(sm->m)) {
+			int best = 0, k;
+
+			for (k = 1; k < npred; k++)
+				if (pred[i * npred + k] > pred[i * npred + best])
+					best = k;
+			json_array_append_new(preds,
+					      json_string(sm->m->classes[best]));
+		} else {
+			json_array_append_new(preds, json_real(pred[i]));
+		}
+	}
+	resp = json_pack("{s:o}", "predictions", preds);
+	if ((err = dump(out, resp)) == 0)
+		*status = 200;
+cleanup:
+	json_decref(req);
+	json_decref(resp);
+	free(x);
+	free(pred);
+	return err;
+}
+
+json_t *cnai_serve_model_metadata(const struct cnai_serve_model *sm)
+{
+	const struct cnai_ml_prep *p = &sm->m->prep;
+	json_t *inputs = json_array(), *outputs = json_array();
+	int npred = cnai_ml_model_npred(sm->m), numeric = 1;
+	size_t j;
+
+	for (j = 0; j < p->n; j++)
+		if (p->f[j].categorical)
+			numeric = 0;
+	if (numeric)
+		json_array_append_new(inputs,
+				      json_pack("{s:s, s:s, s:[i, I]}", "name",
+						"input", "datatype", "FP32",
+						"shape", -1, (json_int_t)p->n));
+	for (j = 0; j < p->n; j++)
+		json_array_append_new(
+			inputs, json_pack("{s:s, s:s, s:[i]}", "name",
+					  p->f[j].name, "datatype",
+					  p->f[j].categorical ? "BYTES" : "FP32",
+					  "shape", -1));
+	if (cnai_ml_model_is_classifier(sm->m)) {
+		json_array_append_new(outputs,
+				      json_pack("{s:s, s:s, s:[i, i]}", "name",
+						"probabilities", "datatype",
+						"FP32", "shape", -1, npred));
+		json_array_append_new(outputs,
+				      json_pack("{s:s, s:s, s:[i]}", "name",
+						"label", "datatype", "BYTES",
+						"shape", -1));
+	} else {
+		json_array_append_new(outputs,
+				      json_pack("{s:s, s:s, s:[i]}", "name",
+						"predictions", "datatype",
+						"FP32", "shape", -1));
+	}
+	return json_pack("{s:s, s:[s], s:s, s:o, s:o}", "name", sm->name,
+			 "versions", sm->version, "platform", "cnai",
+			 "inputs", inputs, "outputs", outputs);
+}

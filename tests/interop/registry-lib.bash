@@ -1,0 +1,84 @@
+# Shared by the t4xxx-registry-* interop tests: the test driver
+# (tests/tools/oci-tool.c, built by `make test`), a free loopback port, and
+# a docker-registry (Debian's distribution 2.8) started from the test on
+# that port with its storage in a temporary folder, stopped by PID.
+load ../cli/lib
+
+OCI_TOOL="$(dirname "$CNAI_BIN")/tests/tools/oci-tool"
+
+oci_tool() { "$OCI_TOOL" "$@"; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_registry DIR [HTPASSWD [TLS_DIR]]: serves $REG_HOST:$REG_PORT
+# (REG_HOST defaults to 127.0.0.1) from DIR, over TLS with TLS_DIR's
+# cert.pem and key.pem when given; sets REG, REG_PORT and REG_PID. A port
+# another test took between free_port and the bind gets a new try.
+start_registry() {
+	local dir=$1 htpasswd=${2:-} tls=${3:-} i try scheme=http
+	mkdir -p "$dir/data"
+	[ -n "$tls" ] && scheme=https
+	for try in 1 2 3; do
+		REG_PORT=$(free_port)
+		REG="${REG_HOST:-127.0.0.1}:$REG_PORT"
+		{
+			printf 'version: 0.1\nlog:\n  level: error\n'
+			printf 'storage:\n  filesystem:\n    rootdirectory: %s/data\n' "$dir"
+			printf '  delete:\n    enabled: true\n'
+			printf 'http:\n  addr: %s\n' "$REG"
+			if [ -n "$tls" ]; then
+				printf '  tls:\n    certificate: %s/cert.pem\n    key: %s/key.pem\n' "$tls" "$tls"
+			fi
+			if [ -n "$htpasswd" ]; then
+				printf 'auth:\n  htpasswd:\n    realm: cnai-test\n    path: %s\n' "$htpasswd"
+			fi
+		} >"$dir/config.yml"
+		/usr/bin/docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+		REG_PID=$!
+		for i in $(seq 1 100); do
+			kill -0 "$REG_PID" 2>/dev/null || break
+			case $(curl -ks -o /dev/null -w '%{http_code}' "$scheme://$REG/v2/") in
+			200 | 401) return 0 ;;
+			esac
+			sleep 0.1
+		done
+		kill "$REG_PID" 2>/dev/null
+		wait "$REG_PID" 2>/dev/null
+	done
+	echo "docker-registry did not start:" >&2
+	cat "$dir/log" >&2
+	return 1
+}
+
+stop_registry() {
+	if [ -n "${REG_PID:-}" ]; then
+		kill "$REG_PID" 2>/dev/null
+		wait "$REG_PID" 2>/dev/null
+	fi
+	return 0
+}
+
+# A few files to pack, in the current folder under src/.
+make_files() {
+	mkdir -p src/sub
+	printf 'hello\n' >src/a.txt
+	head -c 300000 /dev/urandom >src/sub/weights.bin
+	printf '#!/bin/sh\necho hi\n' >src/run.sh
+	chmod 755 src/run.sh
+}
+
+# build_image LAYOUT TAG [options]: an image of make_files' files.
+build_image() {
+	local layout=$1 tag=$2
+	shift 2
+	oci_tool build "$layout" "$tag" --epoch 0 --entrypoint /bin/run.sh \
+		"$@" models/m/a.txt=src/a.txt \
+		models/m/sub/weights.bin=src/sub/weights.bin bin/run.sh=src/run.sh
+}
+
+# The digest skopeo reports for an image.
+skopeo_digest() {
+	skopeo inspect --tls-verify=false "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])'
+}

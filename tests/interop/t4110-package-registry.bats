@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# cnai package push/pull/export against independent tools: a docker-registry
+# started here, skopeo reading what cnai pushed and exported, cnai pulling
+# what skopeo pushed; a registry that is down or wants a login is one clear
+# error.
+load registry-lib
+
+EPOCH=1700000000
+
+# A registry for the file, and a store with a modelcar image of a model
+# (copied into each test's folder).
+setup_file() {
+	REG_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/cnai-reg.XXXXXX")
+	start_registry "$REG_DIR"
+	export REG REG_PORT REG_PID REG_DIR
+	BASE=$REG_DIR/base
+	export BASE
+	mkdir -p "$BASE/m/sub" && cd "$BASE" || return 1
+	head -c 50000 /dev/urandom >m/model.onnx
+	printf 'a\nb\n' >m/sub/vocab.txt
+	"$CNAI_BIN" init >/dev/null
+	"$CNAI_BIN" model register digits m >/dev/null
+	SOURCE_DATE_EPOCH=$EPOCH "$CNAI_BIN" package digits --format modelcar >modelcar.out
+	cd / || return 1
+}
+
+teardown_file() {
+	stop_registry || true
+	rm -rf "$REG_DIR"
+}
+
+teardown() {
+	if [ -n "${AUTH_PID:-}" ]; then
+		kill "$AUTH_PID" 2>/dev/null
+		wait "$AUTH_PID" 2>/dev/null || true
+	fi
+	teardown_common
+}
+
+setup() {
+	setup_common
+	cp -a "$BASE/." .
+	export HOME="$TEST_DIR/home" DOCKER_CONFIG="$TEST_DIR/docker"
+	mkdir -p "$HOME" "$DOCKER_CONFIG"
+}
+
+# The digest of the model image.
+image_digest() { cut -d' ' -f2 modelcar.out; }
+
+# Every file under a folder with its sha256, sorted: "path hash".
+tree_hashes() {
+	(cd "$1" && find . -type f -printf '%P\n' | LC_ALL=C sort |
+		while read -r f; do echo "$f $(sha256sum <"$f" | cut -c1-64)"; done)
+}
+
+@test "a pushed image is what skopeo inspects and copies, and umoci unpacks its files" {
+	d=$(image_digest)
+	repo="$REG/push/digits"
+	run --separate-stderr cnai package push digits:1-modelcar "$repo:1"
+	[ "$status" -eq 0 ]
+	assert_equal "$output" "pushed $repo:1@$d"
+	assert_equal "$(skopeo_digest "docker://$repo:1")" "$d"
+	run skopeo copy -q --src-tls-verify=false "docker://$repo:1" oci:copied:x
+	[ "$status" -eq 0 ]
+	assert_equal "$(jq -r '.manifests[0].digest' copied/index.json)" "$d"
+	run umoci raw unpack --image copied:x rootfs
+	[ "$status" -eq 0 ]
+	diff -u <(tree_hashes m) <(tree_hashes rootfs/models)
+	# The push is recorded; a second one finds every blob there.
+	run --separate-stderr cnai package push digits:1-modelcar "$repo:1" --json
+	[ "$status" -eq 0 ]
+	assert_equal "$(jq -c . <<<"$output")" "{\"digest\":\"$d\",\"pushed\":[{\"ref\":\"$repo:1\",\"digest\":\"$d\"}]}"
+}
+
+@test "package --push builds and pushes in one step" {
+	run --separate-stderr env SOURCE_DATE_EPOCH=$EPOCH "$CNAI_BIN" package digits --format modelcar --tag again --push "$REG/push/again:1"
+	[ "$status" -eq 0 ]
+	d=$(image_digest)
+	assert_equal "$output" "again $d
+pushed $REG/push/again:1@$d"
+	assert_equal "$(skopeo_digest "docker://$REG/push/again:1")" "$d"
+}
+
+@test "an image skopeo copied into the registry pulls into the store with its digest" {
+	make_files
+	src=$(build_image lay v1)
+	skopeo copy -q --dest-tls-verify=false oci:lay:v1 "docker://$REG/pull/img:v1"
+	d=$(skopeo_digest "docker://$REG/pull/img:v1")
+	assert_equal "$d" "$src"
+	before=$(store_state)
+	run --separate-stderr cnai package pull "$REG/pull/img:v1"
+	[ "$status" -eq 0 ]
+	assert_equal "$output" "$REG/pull/img:v1 $d"
+	run --separate-stderr cnai package inspect "$REG/pull/img:v1" --json
+	[ "$status" -eq 0 ]
+	assert_equal "$(jq -r .digest <<<"$output")" "$d"
+	run --separate-stderr cnai package pull "$REG/pull/img:v1" --tag mine
+	assert_equal "$output" "mine $d"
+	assert_equal "$(skopeo inspect oci:.cnai/oci:mine | jq -r .Digest)" "$d"
+	run --separate-stderr cnai fsck
+	[ "$status" -eq 0 ]
+	[ "$(store_state)" != "$before" ]
+}
+
+@test "export --oci-layout writes a layout skopeo reads with the same digest" {
+	d=$(image_digest)
+	run --separate-stderr cnai package export digits:1-modelcar --oci-layout out
+	[ "$status" -eq 0 ]
+	assert_equal "$output" "exported digits:1-modelcar $d to out"
+	assert_equal "$(skopeo inspect oci:out:digits:1-modelcar | jq -r .Digest)" "$d"
+	run umoci raw unpack --image out:digits:1-modelcar rootfs
+	[ "$status" -eq 0 ]
+	diff -u <(tree_hashes m) <(tree_hashes rootfs/models)
+}
+
+@test "export --docker-archive writes a tar skopeo reads, with the image's config and layers" {
+	run --separate-stderr cnai package export digits:1-modelcar --docker-archive img.tar
+	[ "$status" -eq 0 ]
+	assert_equal "$output" "exported digits:1-modelcar $(image_digest) to img.tar"
+	cfg=$(cnai package inspect digits:1-modelcar --json | jq -c .manifest.config)
+	diff_ids=$(cnai package inspect digits:1-modelcar --json | jq -c .config.rootfs.diff_ids)
+	run skopeo inspect docker-archive:img.tar
+	[ "$status" -eq 0 ]
+	# A docker archive names layers by their uncompressed digests.
+	assert_equal "$(jq -c .Layers <<<"$output")" "$diff_ids"
+	assert_equal "$(skopeo inspect --raw docker-archive:img.tar | jq -r .config.digest)" "$(jq -r .digest <<<"$cfg")"
+	skopeo copy -q docker-archive:img.tar oci:fromtar:x
+	run umoci raw unpack --image fromtar:x rootfs
+	[ "$status" -eq 0 ]
+	diff -u <(tree_hashes m) <(tree_hashes rootfs/models)
+}
+
+@test "a push to a registry that is down is exit 3 with the address" {
+	port=$(free_port)
+	before=$(store_state)
+	run --separate-stderr cnai package push digits:1-modelcar "127.0.0.1:$port/a/b:1"
+	[ "$status" -eq 3 ]
+	# curl's own words end the message; the time in them varies.
+	[[ "$stderr" =~ ^"cnai: error: registry '127.0.0.1:$port' cannot be reached: Failed to connect to 127.0.0.1 port $port after "[0-9]+" ms: Couldn't connect to server"$ ]]
+	[ -z "$output" ]
+	assert_equal "$(store_state)" "$before"
+}
+
+@test "a 401 without credentials says how to log in; --password-stdin pushes" {
+	mkdir auth
+	htpasswd -Bbn alice s3cret >auth/htpasswd
+	start_registry "$TEST_DIR/auth" "$TEST_DIR/auth/htpasswd"
+	AUTH_PID=$REG_PID # teardown stops it; the file's registry stays
+	before=$(store_state)
+	run --separate-stderr cnai package push digits:1-modelcar "$REG/a/b:1"
+	[ "$status" -eq 3 ]
+	assert_equal "$stderr" "cnai: error: registry '$REG' requires authentication and no credentials were found: log in with 'docker login $REG', put them in \$DOCKER_CONFIG/config.json or ~/.docker/config.json, or pass --username and --password-stdin"
+	[ -z "$output" ]
+	assert_equal "$(store_state)" "$before"
+	run --separate-stderr cnai package push digits:1-modelcar "$REG/a/b:1" --username alice --password-stdin <<<s3cret
+	[ "$status" -eq 0 ]
+	assert_equal "$(skopeo inspect --tls-verify=false --creds alice:s3cret "docker://$REG/a/b:1" | jq -r .Digest)" "$(image_digest)"
+}
+
+@test "pull of a missing tag is exit 2 and writes nothing" {
+	before=$(store_state)
+	run --separate-stderr cnai package pull "$REG/pull/none:v1"
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: fetching manifest '$REG/pull/none:v1': MANIFEST_UNKNOWN: manifest unknown"
+	[ -z "$output" ]
+	assert_equal "$(store_state)" "$before"
+}

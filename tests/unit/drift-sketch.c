@@ -1,0 +1,111 @@
+/*
+ * Tests for core/drift/sketch.c: the weights add up to the count, the
+ * rank of every point is within the bound the sketch reports, and that
+ * bound is within log2(n / B) / B of n.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/drift/read.h"
+#include "core/drift/sketch.h"
+#include "core/util/banned.h"
+
+static double next_value(unsigned long long *seed, int kind)
+{
+	double u;
+
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	u = (double)(*seed >> 11) / 9007199254740992.0;
+	switch (kind) {
+	case 0:
+		return u;
+	case 1:
+		return -log(u + 1e-300) * 1000; /* skewed */
+	default:
+		return floor(u * 5000); /* ties */
+	}
+}
+
+static void check_bound(size_t n, size_t B, int kind)
+{
+	struct cnai_drift__sketch *s;
+	double *all = malloc(n * sizeof(double)), *v, *w, total = 0, worst = 0;
+	unsigned long long seed = 12345 + (unsigned long long)kind;
+	size_t i, m, q;
+
+	assert_non_null(all);
+	assert_int_equal(cnai_drift__sketch_new(&s, B), 0);
+	for (i = 0; i < n; i++) {
+		all[i] = next_value(&seed, kind);
+		assert_int_equal(cnai_drift__sketch_add(s, all[i]), 0);
+	}
+	assert_int_equal(cnai_drift__sort(all, n), 0);
+	assert_int_equal(cnai_drift__sketch_sample(&v, &w, &m, s), 0);
+	for (i = 0; i < m; i++)
+		total += w[i];
+	assert_true(total == (double)n);
+	assert_true(s->min == all[0] && s->max == all[n - 1]);
+	/* rank(x) = #values <= x, at every sample value and between them */
+	for (q = 0, i = 0; q < m; q++) {
+		double cum = 0, x = v[q];
+		size_t k;
+
+		for (k = 0; k <= q; k++)
+			cum += w[k];
+		while (i < n && all[i] <= x)
+			i++;
+		worst = fmax(worst, fabs(cum - (double)i));
+		if (q > 200 && q + 200 < m)
+			q += m / 200; /* a spread of points is enough */
+	}
+	assert_true(worst <= s->err);
+	assert_true(s->err <= (double)n *
+				      fmax(0, log2((double)n / (double)B) + 1) /
+				      (double)B);
+	free(v);
+	free(w);
+	free(all);
+	cnai_drift__sketch_free(s);
+}
+
+static void test_sketch__rank_error_within_bound(void **state)
+{
+	check_bound(200000, 256, 0);
+	check_bound(200000, 1000, 1);
+	check_bound(100000, 64, 2);
+	check_bound(1000, 4096, 0); /* never compacted: exact */
+}
+
+static void test_sketch__exact_small_counts(void **state)
+{
+	struct cnai_drift__sketch *s;
+	int i;
+
+	assert_int_equal(cnai_drift__sketch_new(&s, 64), 0);
+	for (i = 0; i < 10000; i++)
+		assert_int_equal(cnai_drift__sketch_add(s, i % 7), 0);
+	assert_false(s->small_overflow);
+	assert_int_equal(s->nsmall, 7);
+	assert_int_equal(s->small_count[0] + s->small_count[6], 1429 + 1428);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(cnai_drift__sketch_add(s, 100 + i), 0);
+	assert_true(s->small_overflow);
+	cnai_drift__sketch_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sketch__rank_error_within_bound),
+		cmocka_unit_test(test_sketch__exact_small_counts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

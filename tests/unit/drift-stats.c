@@ -1,0 +1,379 @@
+/*
+ * Tests for core/drift/stats.c and the number reader and sort of
+ * core/drift/read.c. The reference values of the distribution functions
+ * live in data/drift-stats.txt (computed with scipy 1.10.1), read by
+ * test_stats__scipy_values; this file holds the cases that need code.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/drift/read.h"
+#include "core/drift/stats.h"
+#include "core/util/banned.h"
+
+static void data_path(char *out, size_t size, const char *name)
+{
+	const char *slash = strrchr(__FILE__, '/');
+	int dir = slash ? (int)(slash - __FILE__) : 1;
+
+	snprintf(out, size, "%.*s/data/%s", dir, slash ? __FILE__ : ".",
+		 name);
+}
+
+/* |got - want| within rel (relative) or abs_tol. */
+static int near(double got, double want, double rel, double abs_tol)
+{
+	if (got == want)
+		return 1;
+	return fabs(got - want) <= fmax(rel * fabs(want), abs_tol);
+}
+
+static void test_stats__scipy_values(void **state)
+{
+	char path[4096], line[512], fn[32];
+	int lineno = 0, cases = 0, failures = 0;
+	FILE *fp;
+
+	data_path(path, sizeof(path), "drift-stats.txt");
+	if (!(fp = fopen(path, "r")))
+		fail_msg("cannot open %s", path);
+	while (fgets(line, sizeof(line), fp)) {
+		double x, want, got = NAN, rel = 1e-9;
+		long long a, b, h;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "%31s", fn) != 1)
+			fail_msg("%s:%d: unreadable", path, lineno);
+		if (!strcmp(fn, "kolmogn") &&
+		    sscanf(line, "%*s %lld %lf %lf", &a, &x, &want) == 3) {
+			got = cnai_stat_kolmogn_sf(a, x);
+			rel = 1e-7; /* what the issue asks of p-values: 1% */
+		} else if (!strcmp(fn, "smirnov") &&
+			   sscanf(line, "%*s %lld %lf %lf", &a, &x, &want) == 3) {
+			got = cnai_stat_smirnov(a, x);
+			rel = 1e-10;
+		} else if (!strcmp(fn, "ksexact") &&
+			   sscanf(line, "%*s %lld %lld %lld %lf", &a, &b, &h,
+				  &want) == 4) {
+			got = cnai_stat_ks_exact_p(a, b, h);
+			rel = 1e-12;
+		} else if (!strcmp(fn, "chi2sf") &&
+			   sscanf(line, "%*s %lf %lld %lf", &x, &a, &want) ==
+				   3) {
+			got = cnai_stat_chi2_sf(x, (double)a);
+			rel = 1e-12;
+		} else {
+			fail_msg("%s:%d: unknown case", path, lineno);
+		}
+		cases++;
+		if (!near(got, want, rel, 1e-300)) {
+			print_error("%s:%d: %s: got %.17g, scipy %.17g\n", path,
+				    lineno, fn, got, want);
+			failures++;
+		}
+	}
+	fclose(fp);
+	assert_true(cases >= 40);
+	assert_int_equal(failures, 0);
+}
+
+static void test_stats__ks_statistic(void **state)
+{
+	const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 3, 4, 5, 6, 7, 8 };
+	struct cnai_ks_result r;
+
+	/* scipy: KstestResult(statistic=0.5, pvalue=0.35714285714285715) */
+	assert_int_equal(cnai_stat_ks(&r, a, 5, b, 6), 0);
+	assert_true(near(r.statistic, 0.5, 1e-15, 0));
+	assert_true(near(r.p_value, 0.35714285714285715, 1e-12, 0));
+	assert_int_equal(r.mode, CNAI_KS_EXACT);
+	assert_int_equal(cnai_stat_ks(&r, a, 5, a, 5), 0);
+	assert_true(r.statistic == 0 && r.p_value == 1);
+}
+
+static void test_stats__wasserstein_and_energy(void **state)
+{
+	const double a[] = { 0, 1, 3 }, b[] = { 5, 6, 8 };
+
+	/* scipy: wasserstein_distance([0,1,3],[5,6,8]) = 5 */
+	assert_true(near(cnai_stat_wasserstein(a, 3, b, 3), 5, 1e-15, 0));
+	/* scipy: energy_distance([0,1,3],[5,6,8]) */
+	assert_true(near(cnai_stat_energy(a, 3, b, 3), 2.7080128015453204,
+			 1e-12, 0));
+	assert_true(near(cnai_stat_std(a, 3), 1.247219128924647, 1e-15, 0));
+}
+
+static void test_stats__shares(void **state)
+{
+	double p[] = { 0.5, 0.5, 0 }, q[] = { 0.25, 0.25, 0.5 };
+
+	/* scipy.spatial.distance.jensenshannon([.5,.5,0],[.25,.25,.5]) */
+	assert_true(near(cnai_stat_jensenshannon(p, q, 3), 0.46450140402245893,
+			 1e-14, 0));
+	cnai_stat_fill_zeroes(p, 3);
+	assert_true(p[2] == 0.0001);
+	p[2] = 0;
+	p[0] = 0.00005;
+	cnai_stat_fill_zeroes(p, 3);
+	assert_true(p[2] == 0.00005 / 1e6);
+}
+
+static void test_stats__sturges_like_numpy(void **state)
+{
+	double e[130];
+	size_t nb;
+
+	/* numpy.histogram_bin_edges(range(0, 101), bins="sturges") has 8
+	 * bins: ceil(log2(101) + 1) */
+	cnai_stat_sturges_edges(e, &nb, 0, 100, 101);
+	assert_int_equal(nb, 8);
+	assert_true(e[0] == 0 && e[8] == 100 && e[1] == 12.5);
+	assert_int_equal(cnai_stat_hist_bin(e, nb, 12.5), 1);
+	assert_int_equal(cnai_stat_hist_bin(e, nb, 12.499999), 0);
+	assert_int_equal(cnai_stat_hist_bin(e, nb, 100), 7);
+	/* one value: the range widens by 0.5 each way, one bin */
+	cnai_stat_sturges_edges(e, &nb, 3, 3, 10);
+	assert_int_equal(nb, 1);
+	assert_true(e[0] == 2.5 && e[1] == 3.5);
+}
+
+static void test_stats__ztest(void **state)
+{
+	double z, p;
+
+	cnai_stat_ztest(&z, &p, 30, 100, 30, 100, 0);
+	assert_true(z == 0 && p == 1);
+	cnai_stat_ztest(&z, &p, 0, 10, 0, 10, 1);
+	assert_true(p == 1);
+	/* p1 = 0.3, p2 = 0.5, as Evidently computes it with scipy */
+	cnai_stat_ztest(&z, &p, 30, 100, 50, 100, 0);
+	assert_true(near(z, -2.886751345948129, 1e-12, 0));
+	assert_true(near(p, 0.0038924171227785465, 1e-9, 0));
+}
+
+/* Every number the reader accepts equals strtod's reading, bit for bit. */
+static void test_read__numbers_like_strtod(void **state)
+{
+	static const char *const ok[] = {
+		"0", "-0", "1", "+7", "12345678901234567890", "3.14159",
+		".5", "5.", "1e10", "1E-5", "-2.5e+3", "0.1", "0.3",
+		"9007199254740993", "123456789012345678901234567890e-10",
+		"1e22", "1e23", "4.9e-324", "1.7976931348623157e308",
+		"2.2250738585072014e-308", "11.18881", "0.000123",
+		"inf", "-Infinity",
+	};
+	static const char *const bad[] = { "", "abc", "1.2.3", "1e", "e5",
+					   "--1", "0x10", "1 ", " 1", "nan",
+					   ".", "+", "1e+" };
+	unsigned long long seed = 42;
+	char buf[64];
+	size_t i;
+	int isint;
+	double v;
+
+	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		double want = strtod(ok[i], NULL);
+
+		assert_true(cnai_drift__parse_number(&v, &isint, ok[i],
+						     strlen(ok[i])));
+		if (want == 0)
+			want = 0.0;
+		assert_memory_equal(&v, &want, sizeof(v));
+	}
+	assert_true(cnai_drift__parse_number(&v, &isint, "42", 2) && isint);
+	assert_true(cnai_drift__parse_number(&v, &isint, "4e2", 3) && !isint);
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_false(cnai_drift__parse_number(&v, &isint, bad[i],
+						      strlen(bad[i])));
+	/* random decimals of every length */
+	for (i = 0; i < 200000; i++) {
+		int len, k;
+		double want;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		len = snprintf(buf, sizeof(buf), "%llu",
+			       (seed >> 11) % 100000000000000000ULL);
+		k = (int)((seed >> 3) % 25);
+		if (k < len) {
+			memmove(buf + len - k + 1, buf + len - k,
+				(size_t)k + 1);
+			buf[len - k] = '.';
+			len++;
+		}
+		if (seed & 1)
+			len += snprintf(buf + len, sizeof(buf) - (size_t)len,
+					"e%d", (int)((seed >> 40) % 80) - 40);
+		want = strtod(buf, NULL);
+		assert_true(cnai_drift__parse_number(&v, &isint, buf,
+						     (size_t)len));
+		if (v != want)
+			fail_msg("'%s': %.17g, strtod %.17g", buf, v, want);
+	}
+}
+
+/* Short decimals pack into 32 bits and decode to the very same double. */
+static void test_read__short_decimal_codes(void **state)
+{
+	unsigned long long seed = 99;
+	char buf[64];
+	size_t i, packed = 0;
+
+	for (i = 0; i < 200000; i++) {
+		double v, want;
+		int32_t code;
+		int isint, len, k;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		len = snprintf(buf, sizeof(buf), "%s%llu", seed & 2 ? "-" : "",
+			       (seed >> 20) % (i % 2 ? 10000000ULL : 100ULL));
+		k = (int)((seed >> 5) % 9);
+		if (k > 0 && k < len - 1 && buf[len - k - 1] != '-') {
+			memmove(buf + len - k + 1, buf + len - k,
+				(size_t)k + 1);
+			buf[len - k] = '.';
+			len++;
+		}
+		if (seed & 4)
+			len += snprintf(buf + len, sizeof(buf) - (size_t)len,
+					"e%d", (int)((seed >> 40) % 30) - 15);
+		want = strtod(buf, NULL);
+		if (want == 0)
+			want = 0.0;
+		assert_true(cnai_drift__parse_number_code(&v, &isint, &code,
+							  buf, (size_t)len));
+		assert_memory_equal(&v, &want, sizeof(v));
+		if (code != INT32_MIN) {
+			double d = cnai_drift__decode(code);
+
+			packed++;
+			if (memcmp(&d, &want, sizeof(d)))
+				fail_msg("'%s': decodes to %.17g", buf, d);
+		}
+	}
+	assert_true(packed > 100000);
+	{
+		double v;
+		int32_t code;
+		int isint;
+
+		cnai_drift__parse_number_code(&v, &isint, &code, "16777216", 8);
+		assert_int_equal(code, INT32_MIN); /* 2^24: too long */
+		cnai_drift__parse_number_code(&v, &isint, &code, "0.1", 3);
+		assert_true(code != INT32_MIN && cnai_drift__decode(code) == 0.1);
+	}
+}
+
+static int cmp(const void *a, const void *b);
+
+/* A column of short decimals sorts as integers and decodes to the very
+ * doubles the parser made, in order. */
+static void test_read__sorted_codes(void **state)
+{
+	struct cnai_drift__col c;
+	size_t n = 50000, i;
+	double *want = malloc(n * sizeof(double));
+	unsigned long long seed = 5;
+	char buf[64];
+
+	assert_non_null(want);
+	memset(&c, 0, sizeof(c));
+	c.code = malloc(n * sizeof(int32_t));
+	assert_non_null(c.code);
+	for (i = 0; i < n; i++) {
+		int isint, len;
+		int32_t code;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* x.xxxxx and integers up to 5e6: eleven decades apart */
+		len = snprintf(buf, sizeof(buf), "%s%llu.%05llu",
+			       seed & 1 ? "-" : "", (seed >> 40) % 10,
+			       (seed >> 8) % 100000);
+		if (seed & 2)
+			len = snprintf(buf, sizeof(buf), "%llu",
+				       (seed >> 20) % 5000000);
+		assert_true(cnai_drift__parse_number_code(&want[i], &isint,
+							  &code, buf,
+							  (size_t)len));
+		assert_true(code != INT32_MIN);
+		c.code[i] = code;
+	}
+	c.n = c.cap = n;
+	assert_int_equal(cnai_drift__col_sorted(&c), 0);
+	qsort(want, n, sizeof(double), cmp);
+	assert_true(c.wide);
+	assert_memory_equal(c.v, want, n * sizeof(double));
+	free(c.v);
+	free(want);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void test_read__radix_sort(void **state)
+{
+	size_t n = 100000, i;
+	double *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b));
+	unsigned long long seed = 7;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	for (i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		a[i] = ((double)(seed >> 11) / 9007199254740992.0 - 0.5) *
+		       (i % 3 ? 1e6 : 1e-6);
+		if (i % 17 == 0)
+			a[i] = (double)(long)(a[i] / 1000); /* ties */
+		if (a[i] == 0)
+			a[i] = 0.0;
+	}
+	memcpy(b, a, n * sizeof(*a));
+	assert_int_equal(cnai_drift__sort(a, n), 0);
+	qsort(b, n, sizeof(*b), cmp);
+	assert_memory_equal(a, b, n * sizeof(*a));
+	free(a);
+	free(b);
+}
+
+static void test_read__missing_cells(void **state)
+{
+	assert_true(cnai_drift__is_na("", 0));
+	assert_true(cnai_drift__is_na("NA", 2));
+	assert_true(cnai_drift__is_na("NaN", 3));
+	assert_true(cnai_drift__is_na("null", 4));
+	assert_true(cnai_drift__is_na("#N/A N/A", 8));
+	assert_false(cnai_drift__is_na("na", 2));
+	assert_false(cnai_drift__is_na("0", 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stats__scipy_values),
+		cmocka_unit_test(test_stats__ks_statistic),
+		cmocka_unit_test(test_stats__wasserstein_and_energy),
+		cmocka_unit_test(test_stats__shares),
+		cmocka_unit_test(test_stats__sturges_like_numpy),
+		cmocka_unit_test(test_stats__ztest),
+		cmocka_unit_test(test_read__numbers_like_strtod),
+		cmocka_unit_test(test_read__short_decimal_codes),
+		cmocka_unit_test(test_read__sorted_codes),
+		cmocka_unit_test(test_read__radix_sort),
+		cmocka_unit_test(test_read__missing_cells),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

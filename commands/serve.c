@@ -19,6 +19,7 @@
 #include "core/ml/infer.h"
 #include "core/serve/server.h"
 #include "core/store/models.h"
+#include "gpu/backend.h"
 #include "core/util/banned.h"
 
 static const char *const synopsis[] = {
@@ -33,8 +34,8 @@ static const char *const option_help[] = {
 	"or a model",
 	"                         folder with cnai-model.json (as in an image's "
 	"/models/NAME)",
-	"    --host <addr>        listen address (default 127.0.0.1; 0.0.0.0 in "
-	"a container)",
+	"    --host <addr>        listen address (default 127.0.0.1; use 0.0.0.0 "
+	"in a container)",
 	"    --port <port>        default 8080",
 	"    --threads <n>        worker threads (default 2)",
 	"    --batch-window-us <us>  batch requests arriving within this window "
@@ -117,6 +118,7 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	struct cnai_serve_model *models = NULL;
 	struct cnai_metrics *mx = NULL;
 	struct cnai_server *srv = NULL;
+	struct cnai_backend *be = NULL;
 	int64_t port = 8080, threads = 2, max_batch = 256, window = 0,
 		max_body = 16 << 20, timeout = 10, grace = 10;
 	size_t n = 0, i;
@@ -183,6 +185,11 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 		cnai_metrics_model_loaded(mx, models[i].name,
 					  models[i].load_seconds);
 	}
+	/* Inference needs OpenBLAS (dlopen'ed by the CPU backend): find out
+	 * now, not on the first request, so that ready means answering. */
+	if ((err = cnai_backend_cpu_open(&be, 1)) < 0)
+		goto cleanup;
+	be->close(be);
 	/* Signals go to this thread only: block them before the server's
 	 * threads start (they inherit the mask), then wait for one. */
 	sigemptyset(&sigs);

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -849,6 +850,39 @@ cleanup:
 
 /* ---- the run ---- */
 
+/*
+ * Set by SIGINT/SIGTERM while training: the batch callback stops the
+ * loop, and the run is ended KILLED instead of being left RUNNING. The
+ * one piece of mutable state here, because a signal handler can reach no
+ * other.
+ */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void catch_signals(struct sigaction *old_int,
+			  struct sigaction *old_term)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+static void restore_signals(const struct sigaction *old_int,
+			    const struct sigaction *old_term)
+{
+	sigaction(SIGINT, old_int, NULL);
+	sigaction(SIGTERM, old_term, NULL);
+}
+
 struct job {
 	struct cnai_ctx *ctx;
 	struct cnai_store *st;
@@ -984,18 +1018,22 @@ static void draw_bar(struct job *j, int epoch, size_t done, size_t total)
 	fprintf(stderr, "\033[K");
 }
 
-static void on_batch(int epoch, size_t done, size_t total, void *payload)
+static int on_batch(int epoch, size_t done, size_t total, void *payload)
 {
 	struct job *j = payload;
 	double t;
 
+	if (interrupted)
+		return cnai_error_set(CNAI_ERROR, "interrupted at epoch %d",
+				      epoch);
 	if (!j->bar)
-		return;
+		return 0;
 	t = now_s();
 	if (t - j->last_draw < 0.1 && done < total)
-		return;
+		return 0;
 	j->last_draw = t;
 	draw_bar(j, epoch, done, total);
+	return 0;
 }
 
 static int on_epoch(const struct cnai_ml_epoch *e, void *payload)
@@ -1439,6 +1477,7 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 	json_t *out = json_array();
 	long best = -1;
 	double best_loss = INFINITY;
+	struct sigaction old_int, old_term;
 	int err = 0;
 
 	for (a = 0; a < nax; a++)
@@ -1517,12 +1556,15 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 			goto fail;
 		}
 	}
-	/* children: fork, each with its own store connection */
+	/* children: fork, each with its own store connection; a SIGINT
+	 * reaches them too (same process group), and each ends KILLED */
+	catch_signals(&old_int, &old_term);
 	while (next < total || running) {
 		int status;
 		pid_t pid;
 
-		while (next < total && running < (size_t)parallel) {
+		while (!interrupted && next < total &&
+		       running < (size_t)parallel) {
 			fflush(NULL);
 			pid = fork();
 			if (pid < 0) {
@@ -1554,8 +1596,9 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 						cnai_error_last()->message);
 				if (st)
 					cnai_run_end(st, kids[next]->id,
-						     e < 0 ? "FAILED"
-							   : "FINISHED",
+						     interrupted ? "KILLED"
+						     : e < 0     ? "FAILED"
+								 : "FINISHED",
 						     0, 0);
 				json_decref(r);
 				if (j.be)
@@ -1567,9 +1610,14 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 			pids[next++] = pid;
 			running++;
 		}
-		pid = wait(&status);
-		if (pid < 0)
+		if (!running)
 			break;
+		pid = wait(&status);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
 		running--;
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			failed++;
@@ -1609,8 +1657,14 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 			best = (long)i;
 		}
 	}
+	restore_signals(&old_int, &old_term);
+	for (i = next; i < total; i++) /* never started */
+		cnai_run_end(base->st, kids[i]->id, "KILLED", 0, 0);
 	err = cnai_run_end(base->st, parent->id,
-			   failed == total ? "FAILED" : "FINISHED", 0, 0);
+			   interrupted	   ? "KILLED"
+			   : failed == total ? "FAILED"
+					     : "FINISHED",
+			   0, 0);
 	if (err < 0)
 		goto cleanup;
 	if (best >= 0 && base->c->v[K_REGISTER] && dirs[best]) {
@@ -1654,7 +1708,9 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 			       json_number_value(json_object_get(row, "loss")));
 		}
 	}
-	if (failed == total)
+	if (interrupted)
+		err = CNAI_CMD_EXIT(128 + interrupted);
+	else if (failed == total)
 		err = cnai_error_set(CNAI_ERROR, "every run of the sweep failed");
 	goto cleanup;
 fail:
@@ -1724,7 +1780,8 @@ int cmd_train(int argc, char **argv, struct cnai_ctx *ctx)
 	struct data d;
 	struct job j;
 	json_t *result = NULL;
-	int opt, err = 0, parallel = 1;
+	struct sigaction old_int, old_term;
+	int opt, err = 0, parallel = 1, signals = 0;
 
 	memset(&c, 0, sizeof(c));
 	memset(&d, 0, sizeof(d));
@@ -1792,6 +1849,8 @@ int cmd_train(int argc, char **argv, struct cnai_ctx *ctx)
 	}
 	if ((err = open_backend(&j)) < 0 || (err = create_run(&j)) < 0)
 		goto cleanup;
+	catch_signals(&old_int, &old_term);
+	signals = 1;
 	if ((err = record_setup(&j)) < 0 ||
 	    (err = train_one(&j, c.v[K_OUTPUT], &result)) < 0)
 		goto failed;
@@ -1804,8 +1863,17 @@ int cmd_train(int argc, char **argv, struct cnai_ctx *ctx)
 	goto cleanup;
 failed:
 	if (j.own_run)
-		cnai_run_end(j.st, j.run->id, "FAILED", 0, 0);
+		cnai_run_end(j.st, j.run->id, interrupted ? "KILLED" : "FAILED",
+			     0, 0);
+	if (interrupted) {
+		fprintf(stderr, "cnai: %s; run %s %s\n",
+			cnai_error_last()->message, j.run->uuid,
+			j.own_run ? "marked KILLED" : "left to its owner");
+		err = CNAI_CMD_EXIT(128 + interrupted);
+	}
 cleanup:
+	if (signals)
+		restore_signals(&old_int, &old_term);
 	for (i = 0; i < nax; i++)
 		free(ax[i].vals);
 	json_decref(result);

@@ -223,18 +223,49 @@ static int find_lib(char out[PATH_MAX], const char *name, const char *runpath,
 	return -1;
 }
 
+/* The folders the loader searches: ld.so.conf's, then the defaults. */
+static void search_init(struct search *s)
+{
+	size_t i;
+
+	read_ld_conf(s, "/etc/ld.so.conf", 0);
+	for (i = 0; i < sizeof(default_dirs) / sizeof(*default_dirs); i++)
+		add_dir(s, default_dirs[i], strlen(default_dirs[i]));
+}
+
+/* Adds the DT_NEEDED libraries of the ELF file at `obj`. */
+static int add_needed(struct cnai_elf_deps *out, const char *obj,
+		      const struct search *s)
+{
+	struct dyn_info info;
+	char found[PATH_MAX];
+	size_t j;
+	int err;
+
+	if ((err = read_dynamic(&info, obj)) < 0)
+		return err;
+	for (j = 0; j < info.nneeded && !err; j++) {
+		if (find_lib(found, info.needed[j], info.runpath, obj, s) < 0) {
+			err = cnai_error_set(CNAI_ENOTFOUND, "library '%s' "
+					     "needed by '%s' not found",
+					     info.needed[j], obj);
+			break;
+		}
+		err = add(out, found);
+	}
+	dyn_info_release(&info);
+	return err;
+}
+
 int cnai_elf_deps(struct cnai_elf_deps *out, const char *program)
 {
 	struct search s = { { NULL }, 0 };
 	struct dyn_info info;
-	char found[PATH_MAX];
-	size_t i, j;
+	size_t i;
 	int err, has_interp;
 
 	memset(out, 0, sizeof(*out));
-	read_ld_conf(&s, "/etc/ld.so.conf", 0);
-	for (i = 0; i < sizeof(default_dirs) / sizeof(*default_dirs); i++)
-		add_dir(&s, default_dirs[i], strlen(default_dirs[i]));
+	search_init(&s);
 	if ((err = read_dynamic(&info, program)) < 0)
 		goto cleanup;
 	has_interp = info.interp[0] != '\0';
@@ -250,21 +281,7 @@ int cnai_elf_deps(struct cnai_elf_deps *out, const char *program)
 
 		if (i == 1 && has_interp)
 			continue;
-		if ((err = read_dynamic(&info, obj)) < 0)
-			goto cleanup;
-		for (j = 0; j < info.nneeded && !err; j++) {
-			if (find_lib(found, info.needed[j], info.runpath, obj,
-				     &s) < 0) {
-				err = cnai_error_set(CNAI_ENOTFOUND,
-						     "library '%s' needed by "
-						     "'%s' not found",
-						     info.needed[j], obj);
-				break;
-			}
-			err = add(out, found);
-		}
-		dyn_info_release(&info);
-		if (err < 0)
+		if ((err = add_needed(out, obj, &s)) < 0)
 			goto cleanup;
 	}
 cleanup:
@@ -272,6 +289,27 @@ cleanup:
 		free(s.dirs[i]);
 	if (err < 0)
 		cnai_elf_deps_release(out);
+	return err;
+}
+
+int cnai_elf_deps_add_dlopen(struct cnai_elf_deps *d, const char *name)
+{
+	struct search s = { { NULL }, 0 };
+	char found[PATH_MAX];
+	size_t i, first = d->n;
+	int err;
+
+	search_init(&s);
+	if (find_lib(found, name, "", "", &s) < 0)
+		err = cnai_error_set(CNAI_ENOTFOUND, "library '%s' (opened "
+				     "at run time) not found", name);
+	else
+		err = add(d, found);
+	/* What it needs, and what that needs (d->files grows as we go). */
+	for (i = first; !err && i < d->n; i++)
+		err = add_needed(d, d->files[i].source, &s);
+	for (i = 0; i < s.ndirs; i++)
+		free(s.dirs[i]);
 	return err;
 }
 

@@ -26,6 +26,13 @@ struct cnai_elf_deps {
  * library that cannot be found.
  */
 int cnai_elf_deps(struct cnai_elf_deps *out, const char *program);
+/*
+ * Adds a library the program opens with dlopen(), which no DT_NEEDED
+ * entry shows (OpenBLAS, for gpu/cpu.c), at the path the loader finds it
+ * under, and the libraries it needs, transitively; those already in `d`
+ * are not added twice. CNAI_ENOTFOUND when no folder holds it.
+ */
+int cnai_elf_deps_add_dlopen(struct cnai_elf_deps *d, const char *name);
 void cnai_elf_deps_release(struct cnai_elf_deps *d);
 
 #endif

@@ -455,6 +455,47 @@ static int add_bar(struct cnai_drift_column *out, const char *label,
 	return 0;
 }
 
+/* Values below x in a sorted sample (lower bound). */
+static size_t count_below(const struct sample *s, double x)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Counts per bin as numpy.histogram gives them: bin i holds
+ * edges[i] <= x < edges[i + 1], the last bin also its right edge (numpy's
+ * index arithmetic with its two corrections comes to exactly these
+ * comparisons). A sorted sample needs a binary search per edge only.
+ */
+static void bin_counts(double *out, const double *edges, size_t nb,
+		       const struct sample *s)
+{
+	size_t i, k;
+
+	memset(out, 0, nb * sizeof(*out));
+	if (s->w) {
+		for (i = 0; i < s->n; i++)
+			out[cnai_stat_hist_bin(edges, nb, s->v[i])] += s->w[i];
+		return;
+	}
+	for (k = 0; k < nb; k++) {
+		size_t from = count_below(s, edges[k]),
+		       to = k + 1 < nb ? count_below(s, edges[k + 1]) : s->n;
+
+		out[k] = (double)(to - from);
+	}
+}
+
 /* Equal-width bins over the combined range (numpy's Sturges rule for
  * `n_for_rule` values); counts weighted. */
 static void sturges_counts(double *edges, size_t *nb, double *rc, double *cc,
@@ -462,15 +503,10 @@ static void sturges_counts(double *edges, size_t *nb, double *rc, double *cc,
 			   size_t n_for_rule)
 {
 	double lo = fmin(a->min, b->min), hi = fmax(a->max, b->max);
-	size_t i;
 
 	cnai_stat_sturges_edges(edges, nb, lo, hi, n_for_rule);
-	memset(rc, 0, *nb * sizeof(*rc));
-	memset(cc, 0, *nb * sizeof(*cc));
-	for (i = 0; i < a->n; i++)
-		rc[cnai_stat_hist_bin(edges, *nb, a->v[i])] += weight_at(a, i);
-	for (i = 0; i < b->n; i++)
-		cc[cnai_stat_hist_bin(edges, *nb, b->v[i])] += weight_at(b, i);
+	bin_counts(rc, edges, *nb, a);
+	bin_counts(cc, edges, *nb, b);
 }
 
 static int chart_numeric(struct cnai_drift_column *out, const struct sample *a,

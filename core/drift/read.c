@@ -289,18 +289,24 @@ static int cmp_double(const void *a, const void *b)
  * every key shares moves nothing and is skipped. */
 static int radix_u64(uint64_t *k, size_t n)
 {
-	uint64_t *tmp = malloc(n * sizeof(*tmp)), *src = k, *dst = tmp;
-	size_t (*cnt)[2048] = calloc(6, sizeof(*cnt)), i, pass;
+	uint64_t *tmp = malloc(n * sizeof(*tmp)), *src = k, *dst = tmp,
+		 differ = 0;
+	size_t (*cnt)[2048] = calloc(6, sizeof(*cnt)), i, pass, npass = 0;
 
 	if (!tmp || !cnt) {
 		free(tmp);
 		free(cnt);
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	}
+	/* digits above the highest bit in which keys differ never move */
 	for (i = 0; i < n; i++)
-		for (pass = 0; pass < 6; pass++)
+		differ |= k[i] ^ k[0];
+	while (npass < 6 && (differ >> (npass * 11)))
+		npass++;
+	for (i = 0; i < n; i++)
+		for (pass = 0; pass < npass; pass++)
 			cnt[pass][(k[i] >> (pass * 11)) & 2047]++;
-	for (pass = 0; pass < 6; pass++) {
+	for (pass = 0; pass < npass; pass++) {
 		unsigned shift = (unsigned)(pass * 11);
 		size_t sum = 0, c;
 		uint64_t *t;

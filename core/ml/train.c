@@ -462,8 +462,10 @@ int cnai_ml_train(struct cnai_ml_model *m, struct cnai_backend *be,
 			loss(&s, forward(&s, rows, 1), rows, 1.0f / rows);
 			backward(&s, rows);
 			update(&s);
-			if (on_batch)
-				on_batch(ep, r + rows, d->ntrain, payload);
+			if (on_batch &&
+			    (err = on_batch(ep, r + rows, d->ntrain,
+					    payload)) < 0)
+				goto cleanup;
 		}
 		if ((err = be->download(be->ctx, &total, s.loss,
 					sizeof(float))) < 0)

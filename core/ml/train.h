@@ -58,9 +58,12 @@ struct cnai_ml_epoch {
 
 /* Called after each epoch; a negative return stops training with it. */
 typedef int (*cnai_ml_epoch_fn)(const struct cnai_ml_epoch *e, void *payload);
-/* Called after each batch (for a progress bar); may be NULL. */
-typedef void (*cnai_ml_batch_fn)(int epoch, size_t done, size_t total,
-				 void *payload);
+/*
+ * Called after each batch (a progress bar, an interruption check); may be
+ * NULL. A negative return stops training with it.
+ */
+typedef int (*cnai_ml_batch_fn)(int epoch, size_t done, size_t total,
+				void *payload);
 
 /*
  * Trains m (layers initialised) in place. *final gets the metrics of the

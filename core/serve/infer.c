@@ -328,7 +328,7 @@ static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
 	struct tensor t;
 	json_t *in, *flat = NULL;
 	float *x = NULL;
-	size_t n = 0, i, j, k, nin = json_array_size(inputs);
+	size_t n = 0, i, j, k, off, nin = json_array_size(inputs);
 
 	int err = 0;
 
@@ -362,13 +362,17 @@ static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
 			err = cnai_error_set(CNAI_ERROR, "out of memory");
 			goto cleanup;
 		}
-		for (i = 0; i < n && !err; i++)
-			for (j = 0; j < p->n && !err; j++)
-				err = encode(x + i * p->width +
-						     feature_offset(p, j),
-					     &p->f[j],
+		for (i = 0; i < n && !err; i++) {
+			float *row = x + i * p->width;
+
+			/* the row's columns in order: a running offset */
+			for (j = 0; j < p->n && !err; j++) {
+				err = encode(row, &p->f[j],
 					     json_array_get(flat, i * p->n + j),
 					     &t, status);
+				row += p->f[j].categorical ? p->f[j].ncats : 1;
+			}
+		}
 		goto cleanup;
 	}
 	/* one input per feature */
@@ -402,10 +406,10 @@ static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
 				  t.ndims ? "N" : "N");
 			break;
 		}
+		off = feature_offset(p, j);
 		for (i = 0; i < n && !err; i++)
-			err = encode(x + i * p->width + feature_offset(p, j),
-				     &p->f[j], json_array_get(flat, i), &t,
-				     status);
+			err = encode(x + i * p->width + off, &p->f[j],
+				     json_array_get(flat, i), &t, status);
 	}
 	if (!err)
 		json_array_foreach(inputs, k, in) {
@@ -488,9 +492,14 @@ static int run(float **pred, struct cnai_serve_model *sm,
 	return predict(sm, mx, x, n, *pred);
 }
 
+/*
+ * Floats with 9 significant digits: enough to give back every float
+ * exactly (FLT_DECIMAL_DIG), as `cnai predict` prints them, and half the
+ * bytes of a double's 17.
+ */
 static int dump(struct cnai_buf *out, json_t *doc)
 {
-	char *text = json_dumps(doc, JSON_COMPACT);
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	int err;
 
 	if (!text)

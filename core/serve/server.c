@@ -90,10 +90,55 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct request *r,
 	return ret;
 }
 
+
+/*
+ * A JSON string, for the access log and error bodies: model names come
+ * from the URL and may be anything. Valid UTF-8 goes through jansson;
+ * otherwise bytes over 0x7e are written as \u00XX (Latin-1), so every
+ * line and body stays valid JSON.
+ */
+static void add_json_string(struct cnai_buf *b, const char *s)
+{
+	json_t *j = json_string(s); /* NULL when s is not UTF-8 */
+	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	json_decref(j);
+	if (q) {
+		cnai_buf_adds(b, q);
+		free(q);
+		return;
+	}
+	cnai_buf_addch(b, '"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			cnai_buf_addch(b, '\\');
+			cnai_buf_addch(b, (char)ch);
+		} else if (ch < 0x20 || ch > 0x7e) {
+			cnai_buf_addf(b, "\\u%04x", ch);
+		} else {
+			cnai_buf_addch(b, (char)ch);
+		}
+	}
+	cnai_buf_addch(b, '"');
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *c, struct request *r,
 				  int status, const char *msg)
 {
-	return send_json(c, r, status, json_pack("{s:s}", "error", msg));
+	struct cnai_buf body = CNAI_BUF_INIT;
+	enum MHD_Result ret = MHD_NO;
+
+	cnai_buf_adds(&body, "{\"error\":");
+	add_json_string(&body, msg);
+	cnai_buf_addch(&body, '}');
+	if (!cnai_buf_oom(&body))
+		ret = send_text(c, r, status, "application/json", body.buf,
+				body.len);
+	cnai_error_clear();
+	cnai_buf_release(&body);
+	return ret;
 }
 
 /* "/v2/models/NAME[/versions/V]..." -> model, and what follows. */
@@ -283,29 +328,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		return send_error(c, r, 500, "out of memory");
 	}
 	return route(s, c, r, method, url);
-}
-
-/*
- * A JSON string for the access log: the model name comes from the URL,
- * so quotes, control characters and bytes that may not be UTF-8 are
- * escaped (a byte over 0x7f as \u00XX keeps every line valid JSON).
- */
-static void add_json_string(struct cnai_buf *b, const char *s)
-{
-	cnai_buf_addch(b, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			cnai_buf_addch(b, '\\');
-			cnai_buf_addch(b, (char)ch);
-		} else if (ch < 0x20 || ch > 0x7e) {
-			cnai_buf_addf(b, "\\u%04x", ch);
-		} else {
-			cnai_buf_addch(b, (char)ch);
-		}
-	}
-	cnai_buf_addch(b, '"');
 }
 
 /* Text log fields: no spaces or control characters, "-" when empty. */

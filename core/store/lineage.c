@@ -366,7 +366,7 @@ static int in_set(const struct reached *set, size_t n, int64_t id,
 	struct reached key = { id, 0 };
 
 	return id == start ||
-	       bsearch(&key, set, n, sizeof(*set), cmp_reached) != NULL;
+	       (n && bsearch(&key, set, n, sizeof(*set), cmp_reached));
 }
 
 static int fill_edges(struct cnai_lineage_graph *g, struct cnai_db *db,
@@ -434,7 +434,8 @@ int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_db *db,
 	if ((dir & CNAI_LINEAGE_DOWN) &&
 	    (err = collect(&set, &n, &alloc, db, start, 1, depth)) < 0)
 		goto fail;
-	qsort(set, n, sizeof(*set), cmp_reached_depth);
+	if (n) /* set is NULL when nothing was reached */
+		qsort(set, n, sizeof(*set), cmp_reached_depth);
 	/* A node both upstream and downstream means a cycle; keep the
 	 * nearer (upstream on a tie), which the sort put first. */
 	for (i = 0, k = 0; i < n; i++)

@@ -27,7 +27,9 @@ static const char db_refs_sql[] =
 	"m.name || '@' || v.version FROM model_files f JOIN model_versions v "
 	"ON v.id = f.version JOIN models m ON m.id = v.model "
 	"UNION ALL SELECT ref, 'deployment ' || coalesce(name, '') FROM "
-	"entities WHERE kind = 'deployment'";
+	"entities WHERE kind = 'deployment' "
+	"UNION ALL SELECT ref, 'drift report ' || coalesce(name, '') FROM "
+	"entities WHERE kind = 'drift_report'";
 
 static int db_refs(struct cnai_store *st, cnai_ref_fn fn, void *payload)
 {

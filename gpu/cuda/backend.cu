@@ -477,9 +477,15 @@ extern "C" int cnai_cuda_backend_open(struct cnai_backend **out, int version,
 		return -1;
 	}
 	if ((ce = cudaGetDeviceCount(&n)) != cudaSuccess || n < 1) {
-		snprintf(err, errlen, "no CUDA GPU answers (%s)",
-			 ce != cudaSuccess ? cudaGetErrorString(ce)
-					   : "0 devices");
+		if (ce == cudaErrorInsufficientDriver)
+			snprintf(err, errlen, "no NVIDIA driver for CUDA %d.%d",
+				 CUDART_VERSION / 1000,
+				 CUDART_VERSION % 1000 / 10);
+		else if (ce == cudaErrorNoDevice || n < 1)
+			snprintf(err, errlen, "no CUDA GPU");
+		else
+			snprintf(err, errlen, "CUDA: %s",
+				 cudaGetErrorString(ce));
 		return -1;
 	}
 	if (!cublas_lib &&

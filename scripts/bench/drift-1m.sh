@@ -93,6 +93,10 @@ speed=$(echo "$pt / $ot" | bc -l)
 cpu_ratio=$(echo "$pc / $oc" | bc -l)
 mem=$(echo "$om / $pm" | bc -l)
 printf 'cnai is %.1fx faster in wall time (goal >= 10x), %.1fx in CPU time, with %.2f of the peer'"'"'s peak memory (goal <= 0.20)\n' "$speed" "$cpu_ratio" "$mem"
-if [ "${STRICT:-0}" = 1 ]; then
-	awk -v s="$speed" -v m="$mem" 'BEGIN { exit !(s >= 10 && m <= 0.2) }' || exit 1
+if awk -v s="$speed" -v m="$mem" 'BEGIN { exit !(s >= 10 && m <= 0.2) }'; then
+	echo "drift-1m: PASS (>= 10x faster, <= 0.20 of the memory)"
+else
+	echo "drift-1m: FAIL (goal: >= 10x faster and <= 0.20 of the memory)"
+	[ "${STRICT:-0}" = 1 ] && exit 1
 fi
+exit 0

@@ -251,3 +251,22 @@ YAML
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 151 ]
 }
+
+@test "SIGINT while training ends the run KILLED, exit 130, never RUNNING" {
+	# the binary itself in the background (not the cnai function, whose
+	# subshell would get the signal); bounded, should the signal be lost
+	timeout 60 "$CNAI_BIN" train --data "$IRIS" --target target -o m --hidden 64 --epochs 20000 --name long 2>err &
+	pid=$!
+	for _ in $(seq 50); do
+		[ "$(sqlite3 .cnai/cnai.db "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break
+		sleep 0.2
+	done
+	sleep 0.5
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" -eq 130 ]
+	assert_equal "$(run_field long status)" KILLED
+	assert_contains "$(cat err)" "marked KILLED"
+	[ ! -e m ]
+}

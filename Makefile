@@ -101,7 +101,8 @@ test: all $(UNIT_BIN) $(TOOL_BIN)
 
 # ASan + UBSan build in its own folder, running the same suites.
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
 		LDFLAGS='-fsanitize=address,undefined' test
 

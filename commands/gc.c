@@ -146,7 +146,8 @@ int cmd_gc(int argc, char **argv, struct cnai_ctx *ctx)
 	}
 	if ((err = cnai_refs_foreach(ctx->store, add_ref, &s)) < 0)
 		goto cleanup;
-	qsort(s.refs, s.nrefs, sizeof(*s.refs), cmp_str);
+	if (s.nrefs)
+		qsort(s.refs, s.nrefs, sizeof(*s.refs), cmp_str);
 	if ((err = cnai_blob_foreach(ctx->store, sweep, &s)) < 0 ||
 	    (err = sort_strings(s.removed)) < 0)
 		goto cleanup;

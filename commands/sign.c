@@ -24,7 +24,7 @@ S(syn_import_key, "cnai sign import-key <pem> [--output-key-prefix <prefix>] "
 S(syn_blob, "cnai sign blob <file> --key <key> [--output-signature <file>] "
 	    "[--bundle <file>] [--passphrase-file <file>]");
 S(syn_image, "cnai sign image <image> --key <key> [-a <key>=<value>]... "
-	     "[--identity-tag] [--passphrase-file <file>]");
+	     "[--identity-tag | --identity <repo>] [--passphrase-file <file>]");
 S(syn_verify, "cnai sign verify <image> --key <pub> [-a <key>=<value>]...");
 S(syn_model, "cnai sign model <model> --key <key> [-a <key>=<value>]... "
 	     "[--passphrase-file <file>]");
@@ -45,8 +45,8 @@ S(opt_keygen, "    --output-key-prefix <p>  write <p>.key (mode 0600) and "
   "KEY)",
   "    --passphrase-file <f>    read the passphrase from a file",
   "",
-  "The passphrase comes from COSIGN_PASSWORD (empty allowed), else",
-  "--passphrase-file, else a prompt on the terminal.");
+  "The passphrase comes from --passphrase-file, else COSIGN_PASSWORD (empty",
+  "allowed), else a prompt on the terminal.");
 S(opt_public_key, "    --key <key>            an encrypted cosign private key",
   "    --output-file <file>   write the PEM there instead of stdout");
 S(opt_import_key, "    <pem>    an unencrypted PKCS#8, SEC1 EC or PKCS#1 RSA "
@@ -65,6 +65,10 @@ S(opt_image, "    <image>            NAME:TAG or a digest of an image in the "
   "image's",
   "                       default policy); the default is cosign's repo "
   "form",
+  "    --identity <repo>  the docker-reference to sign for, e.g. the "
+  "registry",
+  "                       repository an image in the store will be pushed "
+  "to",
   "    Signatures go under the tag sha256-<hex>.sig, kept with earlier "
   "ones.");
 S(opt_verify, "    --key <pub>        the public key",

@@ -25,6 +25,7 @@ enum { PAYLOAD_LIMIT = 1 << 20 };
 struct image_opts {
 	const char *key, *pass_file;
 	json_t *annotations; /* -a K=V, an object */
+	const char *identity; /* --identity: overrides the repository */
 	int identity_tag, insecure;
 };
 
@@ -35,6 +36,7 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 		{ "key", required_argument, NULL, 'k' },
 		{ "annotation", required_argument, NULL, 'a' },
 		{ "identity-tag", no_argument, NULL, 'T' },
+		{ "identity", required_argument, NULL, 'i' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "insecure", no_argument, NULL, 'I' },
 		CNAI_OPTS_COMMON,
@@ -60,6 +62,9 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 			break;
 		case 'T':
 			o->identity_tag = 1;
+			break;
+		case 'i':
+			o->identity = optarg;
 			break;
 		case 'P':
 			o->pass_file = optarg;
@@ -125,7 +130,10 @@ static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
 	json_t *layer;
 	int err;
 
-	identity_of(identity, sizeof(identity), t, o->identity_tag);
+	if (o->identity)
+		snprintf(identity, sizeof(identity), "%s", o->identity);
+	else
+		identity_of(identity, sizeof(identity), t, o->identity_tag);
 	if ((err = sign_load_private(&key, o->key, o->pass_file)) < 0 ||
 	    (err = cnai_simplesign_payload(&payload, identity, t->image.digest,
 					   json_object_size(o->annotations)

@@ -688,12 +688,14 @@ int cnai_runs_query(struct cnai_store *s, const struct cnai_run_query *rq,
 	struct cnai_sql q = CNAI_SQL_INIT;
 	sqlite3_stmt *st = NULL;
 	struct cnai_run *run;
-	int err, rc;
+	int err, rc, own_tx = 0;
 
 	if ((err = cnai_filter_parse(&f, rq->filter ? rq->filter : "")) < 0)
 		return err;
-	/* One read transaction: the plan's counts and the rows agree. */
-	if ((err = cnai_db_begin_read(&s->db)) < 0)
+	/* One read transaction: the plan's counts and the rows agree (inside
+	 * a caller's transaction, that one serves). */
+	own_tx = sqlite3_get_autocommit(s->db.h);
+	if (own_tx && (err = cnai_db_begin_read(&s->db)) < 0)
 		goto cleanup;
 	if ((err = build_query(&q, s, rq, f)) < 0 ||
 	    (err = cnai_db_prepare(&st, &s->db, q.text.buf)) < 0 ||
@@ -711,7 +713,8 @@ int cnai_runs_query(struct cnai_store *s, const struct cnai_run_query *rq,
 		err = cnai_db_error(&s->db, "listing runs");
 cleanup:
 	sqlite3_finalize(st);
-	cnai_db_rollback(&s->db);
+	if (own_tx)
+		cnai_db_rollback(&s->db);
 	cnai_sql_release(&q);
 	cnai_filter_free(f);
 	return err;

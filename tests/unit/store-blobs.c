@@ -210,12 +210,12 @@ static void test_blobs__failed_put_leaves_no_temp(void **state)
 	assert_int_equal(cnai_blob_put_file(digest, NULL, fx->st,
 					    fixture_path(fx, "missing")),
 			 CNAI_ENOTFOUND);
-	/* a folder as source: opens, then the read fails after the
-	 * temporary was made */
+	/* a folder as source: opens, then the read fails (EISDIR, bad
+	 * input) after the temporary was made */
 	assert_int_equal(mkdir(fixture_path(fx, "adir"), 0755), 0);
 	assert_int_equal(cnai_blob_put_file(digest, NULL, fx->st,
 					    fixture_path(fx, "adir")),
-			 CNAI_ERROR);
+			 CNAI_EINVALID);
 	assert_int_equal(fixture_count_entries(blob_dir(fx)), 0);
 }
 

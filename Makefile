@@ -43,7 +43,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-.PHONY: all deps test test-unit test-cli test-gpu asan demo install clean bench
+.PHONY: all deps test test-unit test-cli test-gpu asan fuzz demo install clean bench
 all: deps $(BUILD)/cnai $(CUDA_LIB)
 
 deps:
@@ -106,6 +106,32 @@ asan:
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
 		LDFLAGS='-fsanitize=address,undefined' test
 
+# libFuzzer targets (tests/fuzz/*.c) built with clang, ASan and UBSan in
+# build-fuzz/, each run for FUZZ_SECONDS (default 600) from its corpus.
+FUZZ_SECONDS ?= 600
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+fuzz:
+	@./scripts/install-deps.sh
+	@command -v clang >/dev/null || apt-get install -y -qq clang libclang-rt-14-dev
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DCNAI_FUZZING' \
+		build-fuzz/cnai-objects
+	@for f in $(FUZZ_SRC); do \
+		n=$$(basename $$f .c); \
+		clang -std=c11 -D_GNU_SOURCE -I. -Ibuild-fuzz/gen -DCNAI_FUZZING -O1 -g \
+			-fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
+			$(CORE_SRC:%.c=build-fuzz/obj/%.o) build-fuzz/obj/gen/onnx.pb-c.o \
+			build-fuzz/obj/gen/templates.o $(LDLIBS) || exit 1; \
+		c=tests/fuzz/corpus/$${n#fuzz-}; mkdir -p build-fuzz/corpus-$$n; \
+		echo "== $$n for $(FUZZ_SECONDS)s"; \
+		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-timeout=10 -rss_limit_mb=2048 build-fuzz/corpus-$$n $$c \
+			2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+		tail -1 build-fuzz/$$n.log; \
+	done
+$(BUILD)/cnai-objects: $(CORE_OBJ)
+	@touch $@
+
 demo: all
 	@./scripts/demo.sh
 
@@ -118,6 +144,6 @@ install: $(BUILD)/cnai
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d)

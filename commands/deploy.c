@@ -706,8 +706,8 @@ static int deploy_model(int argc, char **argv, struct cnai_ctx *ctx)
 	}
 	if ((err = cnai_deploy_build(&docs, &n, &o.spec)) < 0)
 		goto cleanup;
-	image_digest = strchr(o.spec.modelcar && !serve[0] ? modelcar
-							   : o.spec.image,
+	/* The image the cluster will run: the modelcar where one serves. */
+	image_digest = strchr(o.spec.modelcar ? o.spec.modelcar : o.spec.image,
 			      '@');
 	err = emit(ctx, docs, n, &o, o.spec.name, o.spec.namespace_,
 		   image_digest ? image_digest + 1 : NULL);

@@ -34,8 +34,8 @@ static const char *const option_help[] = {
 	"or a model",
 	"                         folder with cnai-model.json (as in an image's "
 	"/models/NAME)",
-	"    --host <addr>        listen address (default 127.0.0.1; use 0.0.0.0 "
-	"in a container)",
+	"    --host <addr>        listen address (default 127.0.0.1; use "
+	"0.0.0.0 in a container)",
 	"    --port <port>        default 8080",
 	"    --threads <n>        worker threads (default 2)",
 	"    --batch-window-us <us>  batch requests arriving within this window "

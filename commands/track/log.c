@@ -51,12 +51,11 @@ cleanup:
 
 /* "path[:name]": the name defaults to the file's base name. */
 static int log_artifact_arg(struct cnai_logger *lg, struct cnai_store *st,
-			    const struct cnai_run *run, const char *arg)
+			    const char *arg)
 {
 	char digest[CNAI_DIGEST_LEN];
 	char *dup = strdup(arg), *colon, *name;
 	uint64_t size;
-	int64_t run_e, art_e;
 	int err;
 
 	if (!dup)
@@ -68,15 +67,9 @@ static int log_artifact_arg(struct cnai_logger *lg, struct cnai_store *st,
 	} else {
 		name = strrchr(dup, '/') ? strrchr(dup, '/') + 1 : dup;
 	}
-	if ((err = cnai_blob_put_file(digest, &size, st, dup)) < 0 ||
-	    (err = cnai_logger_artifact(lg, name, digest, size)) < 0 ||
-	    (err = cnai_lineage_entity(&run_e, &st->db, CNAI_ENTITY_RUN,
-				       run->uuid, run->name)) < 0 ||
-	    (err = cnai_lineage_entity(&art_e, &st->db, CNAI_ENTITY_ARTIFACT,
-				       digest, name)) < 0)
-		goto cleanup;
-	err = cnai_lineage_edge(&st->db, run_e, art_e, "logged");
-cleanup:
+	/* the logger records the lineage edge run -> artifact too */
+	if ((err = cnai_blob_put_file(digest, &size, st, dup)) == 0)
+		err = cnai_logger_artifact(lg, name, digest, size);
 	free(dup);
 	return err;
 }
@@ -516,8 +509,7 @@ int track_log(int argc, char **argv, struct cnai_ctx *ctx)
 			err = log_metric_arg(lg, items[i].arg, now);
 			break;
 		case 'a':
-			err = log_artifact_arg(lg, ctx->store, run,
-					       items[i].arg);
+			err = log_artifact_arg(lg, ctx->store, items[i].arg);
 			break;
 		default:
 			err = cnai_opt_keyvalue(&dup, &k, &v, items[i].arg,

@@ -277,6 +277,32 @@ int cnai_logger_metric(struct cnai_logger *lg, const char *key, double value,
 	return 0;
 }
 
+/* The edge run -> artifact ("logged"), so `cnai lineage DIGEST` finds the
+ * runs that logged a file; every artifact, logs included, gets one. */
+static int artifact_lineage(struct cnai_logger *lg, const char *name,
+			    const char *digest)
+{
+	struct cnai_db *db = &lg->st->db;
+	sqlite3_stmt *st = NULL;
+	int64_t run_e = 0, art_e;
+	int err;
+
+	if ((err = cnai_db_prepare(&st, db, "SELECT uuid, name FROM runs "
+					    "WHERE id = ?")) < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, lg->run);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		err = cnai_lineage_entity(&run_e, db, CNAI_ENTITY_RUN,
+					  (const char *)sqlite3_column_text(st, 0),
+					  (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if (err < 0 || !run_e ||
+	    (err = cnai_lineage_entity(&art_e, db, CNAI_ENTITY_ARTIFACT,
+				       digest, name)) < 0)
+		return err;
+	return cnai_lineage_edge(db, run_e, art_e, "logged");
+}
+
 int cnai_logger_artifact(struct cnai_logger *lg, const char *name,
 			 const char *digest, uint64_t size)
 {
@@ -293,7 +319,9 @@ int cnai_logger_artifact(struct cnai_logger *lg, const char *name,
 	cnai_db_bind_text(lg->artifact, 3, digest);
 	sqlite3_bind_int64(lg->artifact, 4, (int64_t)size);
 	sqlite3_bind_int64(lg->artifact, 5, cnai_db_now_ms());
-	return step_done(lg, lg->artifact, "logging an artifact");
+	if ((err = step_done(lg, lg->artifact, "logging an artifact")) < 0)
+		return err;
+	return artifact_lineage(lg, name, digest);
 }
 
 static int flush_latest(struct cnai_logger *lg)

@@ -974,7 +974,13 @@ static int parse_primary(struct parser *p, struct node **out)
 		return err;
 	if (p->tok.kind == T_RPAREN) {
 		p->depth--;
-		return next(p);
+		if ((err = next(p)) == 0)
+			return 0;
+		/* callers own nothing on error (a leak the fuzzer found:
+		 * tests/fuzz/fuzz-filter.c) */
+		node_free(*out);
+		*out = NULL;
+		return err;
 	}
 	node_free(*out);
 	*out = NULL;

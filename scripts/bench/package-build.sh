@@ -35,6 +35,10 @@ t0=$(now); tar -C model -cf - . | gzip -6 | sha256sum >/dev/null; t1=$(now)
 gzip_s=$(secs "$t0" "$t1")
 t0=$(now); tar -C model -cf - . | pigz -6 | sha256sum >/dev/null; t1=$(now)
 pigz_s=$(secs "$t0" "$t1")
+# cnai writes the layer into the store and fsyncs it; the same for pigz:
+t0=$(now); tar -C model -cf - . | pigz -6 | tee layer.tgz | sha256sum >/dev/null; sync layer.tgz; t1=$(now)
+pigz_file_s=$(secs "$t0" "$t1")
+rm -f layer.tgz
 t0=$(now); SOURCE_DATE_EPOCH=0 "$CNAI" package big --format modelcar >/dev/null; t1=$(now)
 cnai_s=$(secs "$t0" "$t1")
 t0=$(now); SOURCE_DATE_EPOCH=0 "$CNAI" package big --format modelcar >/dev/null; t1=$(now)
@@ -42,12 +46,13 @@ again_s=$(secs "$t0" "$t1")
 
 printf 'tar | gzip -6 | sha256sum : %8.2f s\n' "$gzip_s"
 printf 'tar | pigz -6 | sha256sum : %8.2f s\n' "$pigz_s"
+printf 'tar | pigz -6 | tee file | sha256sum; sync file : %8.2f s\n' "$pigz_file_s"
 printf 'cnai package (gzip -1, parallel blocks, digest+diff_id in one pass): %8.2f s\n' "$cnai_s"
 printf 'cnai package again (unchanged): %8.3f s = %.1f%% of the first\n' "$again_s" \
 	"$(echo "100 * $again_s / $cnai_s" | bc -l)"
 ratio=$(echo "$pigz_s / $cnai_s" | bc -l)
-printf 'cnai is %.2fx the pigz pipeline, %.2fx the gzip pipeline\n' "$ratio" \
-	"$(echo "$gzip_s / $cnai_s" | bc -l)"
+printf 'cnai is %.2fx the pigz pipeline (%.2fx when pigz also writes and syncs its output), %.2fx the gzip pipeline\n' "$ratio" \
+	"$(echo "$pigz_file_s / $cnai_s" | bc -l)" "$(echo "$gzip_s / $cnai_s" | bc -l)"
 ok=FAIL
 if [ "$(echo "$cnai_s < $pigz_s && $again_s <= 0.05 * $cnai_s" | bc)" = 1 ]; then ok=PASS; fi
 echo "package-build: cnai ${cnai_s}s vs pigz ${pigz_s}s (ratio $(printf %.2f "$ratio")), rebuild ${again_s}s: $ok"

@@ -174,3 +174,28 @@ int cnai_opt_int64(int64_t *out, const char *arg, const char *option)
 	*out = v;
 	return 0;
 }
+
+int cnai_unknown_subcommand(const char *cmd, const char *bad,
+			    const void *table, size_t n, size_t stride)
+{
+	const char *best = NULL;
+	size_t i, d, best_d = 3;
+
+	for (i = 0; i < n; i++) {
+		const char *name =
+			*(const char *const *)((const char *)table + i * stride);
+
+		d = cnai_levenshtein(bad, name);
+		if (d < best_d) {
+			best_d = d;
+			best = name;
+		}
+	}
+	if (best)
+		return cnai_error_set(CNAI_EUSAGE,
+				      "unknown '%s' sub-command '%s'; did you "
+				      "mean '%s'?", cmd, bad, best);
+	return cnai_error_set(CNAI_EUSAGE,
+			      "unknown '%s' sub-command '%s'; see 'cnai %s "
+			      "--help'", cmd, bad, cmd);
+}

@@ -52,6 +52,15 @@ int cnai_opt_int64(int64_t *out, const char *arg, const char *option);
  * you mean", or NULL when none is close.
  */
 const char *cnai_opt_suggest(const char *bad, const struct option *longopts);
+/*
+ * The error for an unknown sub-command of `cmd`, suggesting the nearest
+ * name in `table`: n entries of `stride` bytes whose first member is the
+ * name (a const char *), as every command's sub-command table is laid out.
+ * Returns CNAI_EUSAGE.
+ */
+int cnai_unknown_subcommand(const char *cmd, const char *bad,
+			    const void *table, size_t n, size_t stride);
+
 /* Edit distance for "did you mean" suggestions. */
 size_t cnai_levenshtein(const char *a, const char *b);
 

@@ -775,8 +775,7 @@ static void print_model_usage(FILE *f)
 
 int cmd_model(int argc, char **argv, struct cnai_ctx *ctx)
 {
-	const char *best = NULL;
-	size_t i, d, best_d = 3;
+	size_t i;
 
 	if (argc < 2) {
 		print_model_usage(stderr);
@@ -790,18 +789,6 @@ int cmd_model(int argc, char **argv, struct cnai_ctx *ctx)
 		if (!strcmp(subs[i].name, argv[1]))
 			return subs[i].fn(argc - 1, argv + 1, ctx,
 					  &subs[i].usage);
-	for (i = 0; i < sizeof(subs) / sizeof(*subs); i++) {
-		d = cnai_levenshtein(argv[1], subs[i].name);
-		if (d < best_d) {
-			best_d = d;
-			best = subs[i].name;
-		}
-	}
-	if (best)
-		return cnai_error_set(CNAI_EUSAGE,
-				      "unknown 'model' sub-command '%s'; did "
-				      "you mean '%s'?", argv[1], best);
-	return cnai_error_set(CNAI_EUSAGE,
-			      "unknown 'model' sub-command '%s'; see 'cnai "
-			      "model --help'", argv[1]);
+	return cnai_unknown_subcommand("model", argv[1], subs, sizeof(subs) / sizeof(*subs),
+				       sizeof(*subs));
 }

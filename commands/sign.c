@@ -158,7 +158,6 @@ int cmd_sign(int argc, char **argv, struct cnai_ctx *ctx)
 	for (i = 0; i < NSUBS; i++)
 		if (!strcmp(subs[i].name, argv[1]))
 			return subs[i].fn(argc - 1, argv + 1, ctx);
-	return cnai_error_set(CNAI_EUSAGE,
-			      "unknown 'sign' sub-command '%s'; see 'cnai sign "
-			      "--help'", argv[1]);
+	return cnai_unknown_subcommand("sign", argv[1], subs, NSUBS,
+				       sizeof(*subs));
 }

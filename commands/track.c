@@ -154,8 +154,7 @@ static void print_track_usage(FILE *f)
 
 int cmd_track(int argc, char **argv, struct cnai_ctx *ctx)
 {
-	const char *best = NULL;
-	size_t i, d, best_d = 3;
+	size_t i;
 
 	/* `cnai track --json ls` as well as `cnai track ls --json` */
 	while (argc >= 2 && !strcmp(argv[1], "--json")) {
@@ -175,20 +174,8 @@ int cmd_track(int argc, char **argv, struct cnai_ctx *ctx)
 	for (i = 0; i < NSUBS; i++)
 		if (!strcmp(subs[i].name, argv[1]))
 			return subs[i].fn(argc - 1, argv + 1, ctx);
-	for (i = 0; i < NSUBS; i++) {
-		d = cnai_levenshtein(argv[1], subs[i].name);
-		if (d < best_d) {
-			best_d = d;
-			best = subs[i].name;
-		}
-	}
-	if (best)
-		return cnai_error_set(CNAI_EUSAGE,
-				      "unknown 'track' sub-command '%s'; did "
-				      "you mean '%s'?", argv[1], best);
-	return cnai_error_set(CNAI_EUSAGE,
-			      "unknown 'track' sub-command '%s'; see 'cnai "
-			      "track --help'", argv[1]);
+	return cnai_unknown_subcommand("track", argv[1], subs, NSUBS,
+				       sizeof(*subs));
 }
 
 int track_resolve_run(struct cnai_run **out, struct cnai_store *st,

@@ -576,7 +576,8 @@ static int build_image(struct cnai_oci_desc *out, struct cnai_store *st,
 	json_t *config = NULL, *base_layers = NULL, *manifest = NULL,
 	       *annotations = describe(st, v, o), *l;
 	char models_dir[300], port[16], env_model[200], **owned = NULL;
-	const char *entrypoint[4], *ports[2], *env[3], **labels = NULL;
+	const char *entrypoint[4], *ports[2], *env[4], *cmd[5], **labels = NULL;
+	char env_version[64], port_arg[16];
 	size_t i, nowned = 0;
 	int err;
 
@@ -603,9 +604,22 @@ static int build_image(struct cnai_oci_desc *out, struct cnai_store *st,
 		ports[1] = NULL;
 		snprintf(env_model, sizeof(env_model), "CNAI_MODEL=%s",
 			 v->name);
+		snprintf(env_version, sizeof(env_version),
+			 "CNAI_MODEL_VERSION=%lld", (long long)v->version);
 		env[0] = "PATH=/usr/local/bin:/usr/bin:/bin";
 		env[1] = env_model;
-		env[2] = NULL;
+		env[2] = env_version;
+		env[3] = NULL;
+		/* Cmd, not Entrypoint: `docker run -p` reaches the server, and
+		 * Kubernetes `args` (cnai deploy) replace these. */
+		snprintf(port_arg, sizeof(port_arg), "%lld",
+			 (long long)o->port);
+		cmd[0] = "--host";
+		cmd[1] = "0.0.0.0";
+		cmd[2] = "--port";
+		cmd[3] = port_arg;
+		cmd[4] = NULL;
+		io.cmd = cmd;
 		io.entrypoint = entrypoint;
 		io.exposed_ports = ports;
 		io.env = env;

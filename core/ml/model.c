@@ -143,7 +143,7 @@ int cnai_ml_model_predict(const struct cnai_ml_model *m,
 {
 	void **w = NULL, **b = NULL;
 	float *in = NULL, *buf[2] = { NULL, NULL };
-	size_t l, r, widest = 0;
+	size_t l, r, widest = 0, chunk;
 	int nout = cnai_ml_model_nout(m), npred = cnai_ml_model_npred(m);
 	int err = 0;
 
@@ -169,9 +169,12 @@ int cnai_ml_model_predict(const struct cnai_ml_model *m,
 				      d->out * sizeof(float))) < 0)
 			goto cleanup;
 	}
-	in = be->alloc(be->ctx, PREDICT_CHUNK * m->prep.width * sizeof(float));
-	buf[0] = be->alloc(be->ctx, PREDICT_CHUNK * widest * sizeof(float));
-	buf[1] = be->alloc(be->ctx, PREDICT_CHUNK * widest * sizeof(float));
+	/* Scratch for at most a chunk of rows, and no more than asked: a
+	 * 1-row request (cnai serve) must not pay for 4,096 rows. */
+	chunk = n < PREDICT_CHUNK ? (n ? n : 1) : PREDICT_CHUNK;
+	in = be->alloc(be->ctx, chunk * m->prep.width * sizeof(float));
+	buf[0] = be->alloc(be->ctx, chunk * widest * sizeof(float));
+	buf[1] = be->alloc(be->ctx, chunk * widest * sizeof(float));
 	if (!in || !buf[0] || !buf[1]) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;

@@ -103,7 +103,8 @@ tree_hashes() {
 	assert_equal "$(jq -c .config.ExposedPorts <<<"$cfg")" '{"8080/tcp":{}}'
 	assert_equal "$(jq -r .config.User <<<"$cfg")" 65532
 	assert_equal "$(jq -r .config.WorkingDir <<<"$cfg")" /
-	assert_equal "$(jq -c .config.Env <<<"$cfg")" '["PATH=/usr/local/bin:/usr/bin:/bin","CNAI_MODEL=digits"]'
+	assert_equal "$(jq -c .config.Env <<<"$cfg")" '["PATH=/usr/local/bin:/usr/bin:/bin","CNAI_MODEL=digits","CNAI_MODEL_VERSION=1"]'
+	assert_equal "$(jq -c .config.Cmd <<<"$cfg")" '["--host","0.0.0.0","--port","8080"]'
 	assert_equal "$(jq -r '.os + "/" + .architecture' <<<"$cfg")" linux/amd64
 	assert_equal "$(jq -r .created <<<"$cfg")" 2023-11-14T22:13:20Z
 	# One history entry per layer, each with created (umoci 0.4.7 needs it)

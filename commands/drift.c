@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/options.h"
 #include "cli/output.h"
@@ -11,11 +12,14 @@
 #include "core/drift/drift.h"
 #include "core/store/blobs.h"
 #include "core/store/datasets.h"
+#include "core/ml/infer.h"
 #include "core/store/lineage.h"
 #include "core/store/logger.h"
+#include "core/store/models.h"
 #include "core/store/runs.h"
 #include "core/store/store.h"
 #include "core/util/fs.h"
+#include "gpu/backend.h"
 #include "core/util/banned.h"
 
 static const char *const synopsis[] = {
@@ -27,6 +31,9 @@ static const char *const option_help[] = {
 	"    --columns <a,b,...>     test only these columns",
 	"    --ignore <a,b,...>      leave these columns out",
 	"    --target <col>          the target column (tested like the others)",
+	"    --model <model>         prediction drift: run the model on both "
+	"files and test",
+	"                            its predictions as a column 'prediction'",
 	"    --categorical <col>     treat the column as categorical",
 	"    --numerical <col>       treat the column as numerical",
 	"    --method <method>       auto (Evidently's choice, default), ks, "
@@ -306,7 +313,7 @@ static int record_input(int64_t *entity, struct cnai_db *db,
  * digest) with edges from each data set, and with a run its metrics.
  */
 static int record(struct cnai_store *st, const struct cnai_drift_report *r,
-		  const char *json, const char *run_ref)
+		  const char *json, const char *run_ref, const char *model_digest)
 {
 	struct cnai_db *db = &st->db;
 	struct cnai_run *run = NULL;
@@ -334,6 +341,15 @@ static int record(struct cnai_store *st, const struct cnai_drift_report *r,
 	    (err = cnai_lineage_edge(db, ref_e, rep_e, "reference")) < 0 ||
 	    (err = cnai_lineage_edge(db, cur_e, rep_e, "current")) < 0)
 		goto fail;
+	if (model_digest) {
+		int64_t model_e;
+
+		if ((err = cnai_lineage_entity(&model_e, db, CNAI_ENTITY_MODEL,
+					       model_digest, NULL)) < 0 ||
+		    (err = cnai_lineage_edge(db, model_e, rep_e,
+					     "predictions")) < 0)
+			goto fail;
+	}
 	if (run) {
 		if ((err = cnai_lineage_entity(&run_e, db, CNAI_ENTITY_RUN,
 					       run->uuid, NULL)) < 0 ||
@@ -361,11 +377,140 @@ done:
 
 /* ---- the command ----------------------------------------------------- */
 
+/*
+ * Prediction drift: the model predicts every row of both files (the same
+ * code as `cnai predict`), the predictions become a one-column CSV each,
+ * and that column, "prediction", is tested like any other and joins the
+ * report (and the data-set rule). A class label is categorical, a
+ * regression value numerical.
+ */
+static int write_predictions(char *path, size_t size,
+			     const struct cnai_ml_model *m,
+			     struct cnai_backend *be, const char *data)
+{
+	struct cnai_ml_batch b = { 0 };
+	struct cnai_buf csv = CNAI_BUF_INIT;
+	int npred = cnai_ml_model_npred(m), fd, err;
+	size_t i;
+	int k;
+
+	if ((err = cnai_ml_predict_file(&b, m, be, data, ',', NULL)) < 0)
+		return err;
+	cnai_buf_adds(&csv, "prediction\n");
+	for (i = 0; i < b.n; i++) {
+		if (cnai_ml_model_is_classifier(m)) {
+			int best = 0;
+
+			for (k = 1; k < npred; k++)
+				if (b.pred[i * npred + k] >
+				    b.pred[i * npred + best])
+					best = k;
+			cnai_buf_addf(&csv, "\"%s\"\n", m->classes[best]);
+		} else {
+			cnai_buf_addf(&csv, "%.9g\n", b.pred[i * npred]);
+		}
+	}
+	cnai_ml_batch_release(&b);
+	if ((err = cnai_buf_oom(&csv)) < 0)
+		goto cleanup;
+	snprintf(path, size, "/tmp/cnai-pred.XXXXXX");
+	if ((fd = mkstemp(path)) < 0) {
+		err = cnai_error_set_errno(CNAI_ERROR, "temporary file");
+		path[0] = '\0';
+		goto cleanup;
+	}
+	err = cnai_fs_write_all(fd, csv.buf, csv.len);
+	close(fd);
+cleanup:
+	cnai_buf_release(&csv);
+	return err;
+}
+
+static int prediction_drift(struct cnai_drift_report *r,
+			    const struct cnai_drift_options *base,
+			    struct cnai_ctx *ctx, const char *ref,
+			    char model_digest[CNAI_DIGEST_LEN])
+{
+	static const char *const pred_col[] = { "prediction" };
+	struct cnai_drift_options o = *base;
+	struct cnai_drift_report *pr = NULL;
+	struct cnai_ml_model *m = NULL;
+	struct cnai_backend *be = NULL;
+	struct cnai_model_version *v = NULL;
+	struct cnai_drift_column *g;
+	char rp[64] = "", cp[64] = "";
+	size_t i;
+	int err;
+
+	if (!strcmp(base->ref_path, "-") || !strcmp(base->cur_path, "-"))
+		return cnai_error_set(CNAI_EUSAGE, "--model needs both data "
+				      "sets as files (the model reads them "
+				      "again)");
+	if ((err = cnai_ml_model_open(&m, NULL, ctx->store, ref)) < 0 ||
+	    (err = cnai_backend_cpu_open(&be, 0)) < 0 ||
+	    (err = write_predictions(rp, sizeof(rp), m, be,
+				     base->ref_path)) < 0 ||
+	    (err = write_predictions(cp, sizeof(cp), m, be,
+				     base->cur_path)) < 0)
+		goto cleanup;
+	if (!cnai_ml_is_model_dir(ref) && ctx->store &&
+	    cnai_model_resolve(&v, ctx->store, ref) == 0)
+		snprintf(model_digest, CNAI_DIGEST_LEN, "%s",
+			 v->manifest_digest);
+	cnai_error_clear();
+	o.ref_path = rp;
+	o.cur_path = cp;
+	o.columns = NULL;
+	o.ncolumns = 0;
+	o.ignore = NULL;
+	o.nignore = 0;
+	o.numerical = NULL;
+	o.nnumerical = 0;
+	o.categorical = cnai_ml_model_is_classifier(m) ? pred_col : NULL;
+	o.ncategorical = cnai_ml_model_is_classifier(m) ? 1 : 0;
+	o.column_methods = NULL;
+	o.ncolumn_methods = 0;
+	for (i = 0; i < base->ncolumn_methods; i++)
+		if (!strcmp(base->column_methods[i].column, "prediction")) {
+			o.column_methods = &base->column_methods[i];
+			o.ncolumn_methods = 1;
+		}
+	if ((err = cnai_drift_run(&pr, &o)) < 0)
+		goto cleanup;
+	if (!(g = realloc(r->cols, (r->ncols + pr->ncols) * sizeof(*g)))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	r->cols = g;
+	/* move the column over; the report it came from keeps none */
+	memcpy(r->cols + r->ncols, pr->cols, pr->ncols * sizeof(*g));
+	r->ncols += pr->ncols;
+	for (i = 0; i < pr->ncols; i++) {
+		r->evaluated += pr->cols[i].evaluated;
+		r->drifted += pr->cols[i].evaluated && pr->cols[i].drifted;
+	}
+	pr->ncols = 0;
+	r->share = r->evaluated ? (double)r->drifted / (double)r->evaluated
+				: 0;
+	r->dataset_drift = r->evaluated && r->share >= r->drift_share;
+cleanup:
+	cnai_drift_report_free(pr);
+	cnai_model_version_free(v);
+	cnai_ml_model_free(m);
+	if (be)
+		be->close(be);
+	if (rp[0])
+		unlink(rp);
+	if (cp[0])
+		unlink(cp);
+	return err;
+}
+
 struct opts {
 	struct names columns, ignore, categorical, numerical, methods_raw;
 	struct cnai_drift_column_method *methods;
 	enum format fmt;
-	const char *output, *run, *target;
+	const char *output, *run, *target, *model;
 	int fail_on_drift, fmt_set;
 };
 
@@ -416,9 +561,10 @@ static int emit(const struct opts *op, const struct cnai_buf *out,
 
 int cmd_drift(int argc, char **argv, struct cnai_ctx *ctx)
 {
+	char model_digest[CNAI_DIGEST_LEN] = "";
 	enum {
 		O_COLUMNS = 0x100, O_IGNORE, O_TARGET, O_CAT, O_NUM, O_METHOD,
-		O_CMETHOD, O_THRESHOLD, O_SHARE, O_FORMAT, O_FAIL, O_RUN,
+		O_CMETHOD, O_THRESHOLD, O_SHARE, O_FORMAT, O_FAIL, O_RUN, O_MODEL,
 		O_EXACT, O_MAXCAT, O_THREADS,
 	};
 	static const struct option longopts[] = {
@@ -435,6 +581,7 @@ int cmd_drift(int argc, char **argv, struct cnai_ctx *ctx)
 		{ "output", required_argument, NULL, 'o' },
 		{ "fail-on-drift", no_argument, NULL, O_FAIL },
 		{ "run", required_argument, NULL, O_RUN },
+		{ "model", required_argument, NULL, O_MODEL },
 		{ "exact-limit", required_argument, NULL, O_EXACT },
 		{ "max-categories", required_argument, NULL, O_MAXCAT },
 		{ "threads", required_argument, NULL, O_THREADS },
@@ -500,6 +647,9 @@ int cmd_drift(int argc, char **argv, struct cnai_ctx *ctx)
 			break;
 		case O_RUN:
 			op.run = optarg;
+			break;
+		case O_MODEL:
+			op.model = optarg;
 			break;
 		case O_EXACT:
 			if (!(err = cnai_opt_int64(&n, optarg,
@@ -583,6 +733,9 @@ int cmd_drift(int argc, char **argv, struct cnai_ctx *ctx)
 	} else if ((err = cnai_drift_run(&r, &o)) < 0) {
 		goto cleanup;
 	}
+	if (op.model &&
+	    (err = prediction_drift(r, &o, ctx, op.model, model_digest)) < 0)
+		goto cleanup;
 	if (!(jr = cnai_drift_report_json(r)) ||
 	    !(json = json_dumps(jr, JSON_COMPACT))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
@@ -612,7 +765,8 @@ int cmd_drift(int argc, char **argv, struct cnai_ctx *ctx)
 		err = cnai_drift_render_prometheus(&out, r);
 		break;
 	}
-	if (err < 0 || (err = record(ctx->store, r, json, op.run)) < 0 ||
+	if (err < 0 || (err = record(ctx->store, r, json, op.run,
+				     model_digest[0] ? model_digest : NULL)) < 0 ||
 	    (err = emit(&op, &out, r, ctx)) < 0)
 		goto cleanup;
 	if (op.fail_on_drift && r->dataset_drift)

@@ -42,9 +42,10 @@ S(opt_build,
   "    --tag <name>[:<tag>]    tag in the store (default NAME:VERSION, "
   "NAME:VERSION-modelcar,",
   "                            NAME:VERSION-artifact)",
-  "    --base <image>          a base image: a tag in the store or "
-  "oci:<dir>[:<tag>]",
-  "                            (default scratch)",
+  "    --base <image>          a base image: a tag in the store, "
+  "oci:<dir>[:<tag>],",
+  "                            or a registry reference (pulled first); "
+  "default scratch",
   "    --platform <os>/<arch>  pick from a multi-platform base (default "
   "linux/amd64)",
   "    --label <k>=<v>         a config label",

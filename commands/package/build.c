@@ -19,6 +19,7 @@
 #include "core/store/images.h"
 #include "core/store/models.h"
 #include "core/store/runs.h"
+#include "registry/distribution.h"
 #include "registry/elfdeps.h"
 #include "registry/layer.h"
 #include "registry/oci.h"
@@ -494,6 +495,21 @@ static int base_from_layout(struct cnai_oci_desc *out, struct cnai_store *st,
 }
 
 /* The base image's manifest and config, or a fresh config for scratch. */
+/* Pulls a registry base into the store, tagged by its reference. */
+static int base_from_registry(struct cnai_oci_desc *out, struct cnai_store *st,
+			      const char *ref, const char *platform)
+{
+	struct cnai_registry_opts ro = CNAI_REGISTRY_OPTS_INIT;
+	char digest[CNAI_DIGEST_LEN];
+	int err;
+
+	ro.platform = platform ? platform : "linux/amd64";
+	if ((err = cnai_registry_pull(digest, ref, st->oci, ref, &ro)) < 0 ||
+	    (err = cnai_image_record(st, digest, ref, NULL)) < 0)
+		return err;
+	return cnai_oci_resolve(out, st->oci, digest);
+}
+
 static int load_base(json_t **config, json_t **layers, struct cnai_store *st,
 		     const struct build_opts *o)
 {
@@ -522,10 +538,18 @@ static int load_base(json_t **config, json_t **layers, struct cnai_store *st,
 	if (!strncmp(o->base, "oci:", 4)) {
 		if ((err = base_from_layout(&root, st, o->base + 4)) < 0)
 			return err;
-	} else if ((err = cnai_oci_resolve(&root, st->oci, o->base)) < 0)
-		return cnai_error_set(err, "base image '%s' not found in the "
-				      "store; 'cnai package pull' it first",
-				      o->base);
+	} else if ((err = cnai_oci_resolve(&root, st->oci, o->base)) < 0) {
+		/* Not in the store: a registry reference ("host/repo:tag")
+		 * is pulled into it first, as `cnai package pull` would. */
+		if (!strchr(o->base, '/'))
+			return cnai_error_set(err, "base image '%s' not found "
+					      "in the store; 'cnai package "
+					      "pull' it first", o->base);
+		cnai_error_clear();
+		if ((err = base_from_registry(&root, st, o->base,
+					      o->platform)) < 0)
+			return err;
+	}
 	if ((err = cnai_oci_resolve_platform(&img, st->oci, &root, wp)) < 0 ||
 	    (err = cnai_oci_json_read(&man, st->oci, img.digest)) < 0)
 		return err;

@@ -165,3 +165,19 @@ pushed $REG/push/again:1@$d"
 	[ -z "$output" ]
 	assert_equal "$(store_state)" "$before"
 }
+
+@test "--base from a registry is pulled into the store and the model goes on top" {
+	cnai package push digits:1-modelcar "$REG/bases/first:1" >/dev/null
+	base=$(image_digest)
+	echo other >other.onnx
+	cnai model register other other.onnx >/dev/null
+	run --separate-stderr env SOURCE_DATE_EPOCH=$EPOCH "$CNAI_BIN" package other --format modelcar --base "$REG/bases/first:1" --tag other:on-base
+	[ "$status" -eq 0 ]
+	# the base is in the store under its reference, by the same digest
+	assert_equal "$(cnai package ls --json | jq -r --arg t "$REG/bases/first:1" '.[] | select(.tag == $t) | .digest')" "$base"
+	# the new image keeps the base's layer and adds one
+	run cnai package inspect other:on-base --json
+	base_layer=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.layers[0].digest')
+	assert_equal "$(echo "$output" | jq -r '.manifest.layers[0].digest')" "$base_layer"
+	assert_equal "$(echo "$output" | jq -r '.manifest.layers | length')" 2
+}

@@ -13,7 +13,13 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-mi
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -I$(BUILD)/gen $(WARN) $(CFLAGS) \
 	-DCNAI_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# libcurl, libarchive, libgit2 and libmicrohttpd are loaded on first use
+# (core/util/lazy.h):
+# their headers are used, their libraries are not linked, so commands that
+# never touch a registry or a layer do not pay for them at start-up.
+LAZY_PKGS := libarchive libcurl libgit2 libmicrohttpd
+LDLIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) \
+	-ldl -lpthread -lm
 LDFLAGS ?= -Wl,-O1 -Wl,--as-needed
 
 CORE_SRC := $(sort $(wildcard core/*/*.c registry/*.c gpu/*.c))

@@ -295,10 +295,12 @@ static int runtime_layer(struct cnai_layer_info *out, struct cnai_store *st,
 		return cnai_error_set_errno(CNAI_ERROR, "cannot find the cnai "
 					    "binary");
 	self[n] = '\0';
-	/* OpenBLAS is dlopen'ed by the CPU backend (gpu/cpu.c): no
-	 * DT_NEEDED names it, and without it every inference fails. */
+	/* OpenBLAS (gpu/cpu.c) and libmicrohttpd (core/serve, through
+	 * core/util/lazy.h) are dlopen'ed: no DT_NEEDED names them, and
+	 * `cnai serve` needs both. */
 	if ((err = cnai_elf_deps(&deps, self)) < 0 ||
-	    (err = cnai_elf_deps_add_dlopen(&deps, "libopenblas.so.0")) < 0)
+	    (err = cnai_elf_deps_add_dlopen(&deps, "libopenblas.so.0")) < 0 ||
+	    (err = cnai_elf_deps_add_dlopen(&deps, "libmicrohttpd.so.12")) < 0)
 		goto cleanup;
 	if (!(e = calloc(deps.n + 1, sizeof(*e)))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");

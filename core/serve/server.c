@@ -431,6 +431,9 @@ int cnai_server_start(struct cnai_server **out,
 	s->mx = metrics;
 	s->o = *o;
 	pthread_mutex_init(&s->log_lock, NULL);
+	/* The models are loaded before the server starts: ready from the
+	 * first request on (false again only when draining). */
+	s->ready = 1;
 	s->d = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL,
 		handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -450,7 +453,6 @@ int cnai_server_start(struct cnai_server **out,
 	}
 	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : o->port;
-	s->ready = 1;
 	*out = s;
 	return 0;
 }

@@ -20,6 +20,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -I$(BUILD)/gen $(WARN) $(CFLAGS) \
 LAZY_PKGS := libarchive libcurl libgit2 libmicrohttpd
 LDLIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) \
 	-ldl -lpthread -lm
+# Tests and test tools may call these libraries directly too (to read back
+# what cnai wrote): they link them; our wrappers still take precedence.
+LAZY_LIBS := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
 LDFLAGS ?= -Wl,-O1 -Wl,--as-needed
 
 CORE_SRC := $(sort $(wildcard core/*/*.c registry/*.c gpu/*.c))
@@ -88,19 +91,19 @@ $(BUILD)/libcnai-cuda.so: $(CUDA_SRC) gpu/backend.h
 # skipped where no GPU answers.
 $(BUILD)/tests/gpu/%: tests/gpu/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS)
 test-gpu: all $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(wildcard tests/gpu/*.c))
 	@CNAI_BUILD=$(BUILD) ./tests/gpu/run.sh
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS) -lcmocka
 
 # Test-only drivers (tests/tools/*.c): library entry points the interop
 # tests call before a command wraps them.
 $(BUILD)/tests/tools/%: tests/tools/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS)
 
 test: all $(UNIT_BIN) $(TOOL_BIN)
 	@CNAI_BUILD=$(BUILD) ./tests/run-tests.sh

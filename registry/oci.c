@@ -948,17 +948,25 @@ static int valid_tag(const char *tag)
 	return 1;
 }
 
-int cnai_oci_tag(const char *dir, const char *tag,
-		 const struct cnai_oci_desc *d,
-		 const struct cnai_oci_platform *p)
+int cnai_oci_tag_check(const char *tag)
 {
-	struct tag_edit t = { tag, d, p, 0 };
-
 	if (!valid_tag(tag))
 		return cnai_error_set(CNAI_EINVALID, "tag '%s': expected "
 				      "alphanumerics joined by - . _ : @ + or "
 				      "/ (image-spec ref.name), at most 255",
 				      tag);
+	return 0;
+}
+
+int cnai_oci_tag(const char *dir, const char *tag,
+		 const struct cnai_oci_desc *d,
+		 const struct cnai_oci_platform *p)
+{
+	struct tag_edit t = { tag, d, p, 0 };
+	int err;
+
+	if ((err = cnai_oci_tag_check(tag)) < 0)
+		return err;
 	if (!cnai_digest_is_valid(d->digest))
 		return cnai_error_set(CNAI_EINVALID, "'%s' is not a sha256 "
 				      "digest", d->digest);

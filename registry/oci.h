@@ -233,6 +233,12 @@ const char *cnai_oci_media_type_oci(const char *mt);
 /* ---- tags: index.json ---- */
 
 /*
+ * Whether `tag` is an image-spec ref.name: 0, or CNAI_EINVALID with the
+ * message. Commands check their tags with it before writing anything.
+ */
+int cnai_oci_tag_check(const char *tag);
+
+/*
  * Points `tag` at `d` in index.json (annotation ref.name): an entry with
  * the same tag is replaced, so a tag that moves leaves no trace; an entry
  * of the same digest without a tag is replaced too. `p` (may be NULL) is

@@ -82,6 +82,47 @@ static int check_kv(const char *const *list, size_t n, const char *what)
 	return 0;
 }
 
+/* Every --tag, before anything is built: a bad second tag must not leave
+ * the image built and the first tag moved. */
+static int check_tags(const char *const *tags, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		if ((err = cnai_oci_tag_check(tags[i])) < 0)
+			return err;
+	return 0;
+}
+
+/*
+ * --user: UID or UID:GID in digits. A serve image is built on scratch,
+ * which has no /etc/passwd to turn a name into an id, and Kubernetes'
+ * runAsNonRoot can only check a numeric user: a name would make an image
+ * that no runtime starts.
+ */
+static int check_user(const char *user)
+{
+	const char *p = user;
+	int part;
+
+	for (part = 0; part < 2; part++) {
+		size_t digits = strspn(p, "0123456789");
+
+		if (digits == 0 || digits > 10 ||
+		    strtoull(p, NULL, 10) > 0x7fffffffULL)
+			break;
+		p += digits;
+		if (*p == '\0')
+			return 0;
+		if (*p++ != ':')
+			break;
+	}
+	return cnai_error_set(CNAI_EUSAGE, "--user '%s': expected a numeric "
+			      "UID or UID:GID (a serve image has no "
+			      "/etc/passwd to look a name up)", user);
+}
+
 /*
  * The command that history's created_by names: the arguments, less those
  * that say only where the image goes or how the result is printed (--tag,
@@ -200,6 +241,8 @@ static int parse_opts(struct build_opts *o, int argc, char **argv,
 	if ((err = check_kv(o->labels, o->nlabels, "--label")) < 0 ||
 	    (err = check_kv(o->annotations, o->nannotations,
 			    "--annotation")) < 0 ||
+	    (err = check_user(o->user)) < 0 ||
+	    (err = check_tags(o->tags, o->ntags)) < 0 ||
 	    (err = source_date_epoch(&o->epoch)) < 0)
 		return err;
 	cnai_oci_time(o->created, o->epoch);

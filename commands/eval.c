@@ -14,7 +14,6 @@
 #include "core/ml/metrics.h"
 #include "core/store/store.h"
 #include "core/util/buf.h"
-#include "core/util/fs.h"
 #include "core/util/banned.h"
 
 static const char *const synopsis[] = {
@@ -32,18 +31,6 @@ static const char *const option_help[] = {
 	NULL,
 };
 static const struct cnai_usage usage = { synopsis, option_help };
-
-/* A folder needs no store; a registry reference needs one. */
-static int open_model(struct cnai_ml_model **m, const struct cnai_ctx *ctx,
-		      const char *ref)
-{
-	if (!cnai_fs_is_dir(ref) && !ctx->store)
-		return cnai_error_set(CNAI_ENOTFOUND,
-				      "'%s' is not a model folder, and there "
-				      "is no store to look it up in", ref);
-	return cnai_ml_model_open(m, NULL,
-				  cnai_fs_is_dir(ref) ? NULL : ctx->store, ref);
-}
 
 static void fmt(char *out, size_t n, double v)
 {
@@ -233,7 +220,7 @@ int cmd_eval(int argc, char **argv, struct cnai_ctx *ctx)
 		return cnai_error_set(CNAI_EUSAGE,
 				      "--delimiter: one character, not '%s'",
 				      delims);
-	if ((err = open_model(&m, ctx, ref)) < 0 ||
+	if ((err = cnai_ml_model_open(&m, NULL, ctx->store, ref)) < 0 ||
 	    (err = cnai_backend_open(&be, device, 0, notice,
 				     sizeof(notice))) < 0 ||
 	    (err = cnai_ml_predict_file(&bt, m, be, data, delims[0],

@@ -49,7 +49,9 @@ int cnai_ml_model_open(struct cnai_ml_model **out, json_t **json_out,
 	int err;
 
 	*out = NULL;
-	if (cnai_ml_is_model_dir(ref) || (cnai_fs_is_dir(ref) && !st))
+	/* A folder is read as a model folder, never looked up by name: a
+	 * folder that is not one is named as such, not as a missing model. */
+	if (cnai_fs_is_dir(ref))
 		return cnai_ml_model_load(out, json_out, ref);
 	if (!st)
 		return cnai_error_set(CNAI_ENOTFOUND,

@@ -15,8 +15,8 @@
 #include "gpu/backend.h"
 
 /*
- * Opens the model `ref`: a folder holding cnai-model.json, else, when
- * `st` is not NULL, a registry reference (NAME, NAME@VERSION,
+ * Opens the model `ref`: a folder, which must hold cnai-model.json, else,
+ * when `st` is not NULL, a registry reference (NAME, NAME@VERSION,
  * NAME@ALIAS, digest) whose files are exported to a temporary folder.
  * *json_out (optional) gets cnai-model.json. CNAI_ENOTFOUND names ref.
  */

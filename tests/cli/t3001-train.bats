@@ -47,60 +47,6 @@ setup() {
 	! cmp -s a/model.safetensors c/model.safetensors
 }
 
-@test "predict writes one prediction per row in the input's order" {
-	cnai train --data "$IRIS" --target target -o m --epochs 30 --lr 0.05 >/dev/null
-	run --separate-stderr cnai predict m --data "$IRIS"
-	[ "$status" -eq 0 ]
-	assert_equal "${lines[0]}" target
-	[ "${#lines[@]}" -eq 151 ]
-	# most rows right, in order
-	right=$(paste -d, <(tail -n +2 "$IRIS" | cut -d, -f5) <(printf '%s\n' "${lines[@]:1}") | awk -F, '$1==$2' | wc -l)
-	[ "$right" -ge 130 ]
-	run cnai predict m --data "$IRIS" --proba -o p.csv
-	[ "$status" -eq 0 ]
-	assert_equal "$(head -n 1 p.csv)" "target,p_0,p_1,p_2"
-	awk -F, 'NR > 1 { s = $2 + $3 + $4; if (s < 0.9999 || s > 1.0001) exit 1 }' p.csv
-}
-
-@test "predict and eval need only the feature columns, in any order" {
-	cnai train --data "$IRIS" --target target -o m --epochs 3 >/dev/null
-	awk -F, -v OFS=, '{ print $4, $3, $2, $1, "extra" }' "$IRIS" >shuffled.csv
-	run --separate-stderr cnai predict m --data shuffled.csv
-	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 151 ]
-	cut -d, -f1,2 "$IRIS" >missing.csv
-	run --separate-stderr cnai predict m --data missing.csv
-	[ "$status" -eq 2 ]
-	assert_equal "$stderr" "cnai: error: missing.csv: no column 'petal_length_cm' (a feature of the model)"
-}
-
-@test "eval reports accuracy, per-class scores and the confusion matrix" {
-	cnai train --data "$IRIS" --target target -o m --epochs 30 --lr 0.05 >/dev/null
-	run --separate-stderr cnai eval m --data "$IRIS"
-	[ "$status" -eq 0 ]
-	assert_contains "$output" "accuracy  0."
-	assert_contains "$output" "class  precision  recall"
-	assert_contains "$output" "confusion matrix (rows: true class, columns: predicted)"
-	run cnai eval m --data "$IRIS" --json
-	[ "$status" -eq 0 ]
-	assert_equal "$(echo "$output" | jq -r '.task, .rows, (.classes | length), (.confusion | length), ([.confusion[][]] | add)')" "$(printf 'classification\n150\n3\n3\n150')"
-	acc=$(echo "$output" | jq .accuracy)
-	[ "$(echo "$acc > 0.85" | bc)" -eq 1 ]
-}
-
-@test "regression: train on diabetes, eval prints RMSE, MAE and R2" {
-	run --separate-stderr cnai train --data "$DIABETES" --target target --model linear -o r --epochs 40 --lr 0.01
-	[ "$status" -eq 0 ]
-	assert_contains "$output" "linear regression"
-	assert_contains "$output" "val_r2"
-	run cnai eval r --data "$DIABETES" --json
-	[ "$status" -eq 0 ]
-	r2=$(echo "$output" | jq .r2)
-	[ "$(echo "$r2 > 0.4" | bc)" -eq 1 ]
-	run cnai predict r --data "$DIABETES"
-	[ "${#lines[@]}" -eq 443 ]
-}
-
 @test "each input file is a dataset with an edge to the run" {
 	awk 'NR == 1 || NR % 3' "$IRIS" >train.csv
 	awk 'NR == 1 || NR % 3 == 0' "$IRIS" >valid.csv
@@ -237,19 +183,6 @@ YAML
 	[ "$status" -eq 0 ]
 	assert_equal "$(echo "$output" | jq -r '[.runs[].params.lr] | join(" ")')" "0.01 0.05 0.1"
 	[ "$(ls runs | wc -l)" -eq 3 ]
-}
-
-@test "predict --json gives labels, or probabilities per class with --proba" {
-	cnai train --data "$IRIS" --target target -o m --epochs 3 >/dev/null
-	run --separate-stderr cnai predict m --data "$IRIS" --json
-	[ "$status" -eq 0 ]
-	assert_equal "$(echo "$output" | jq '.rows, (.predictions | length)')" "$(printf '150\n150')"
-	run --separate-stderr cnai predict m --data "$IRIS" --json --proba
-	echo "$output" | jq -e '.predictions[0].probabilities | keys == ["0","1","2"]' >/dev/null
-	# stdin works too
-	run --separate-stderr cnai predict m --data - <"$IRIS"
-	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 151 ]
 }
 
 @test "SIGINT while training ends the run KILLED, exit 130, never RUNNING" {

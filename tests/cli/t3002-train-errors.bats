@@ -100,12 +100,3 @@ fails_with() {
 	assert_contains "$stderr" "cnai init"
 }
 
-@test "predict and eval: a folder that is not a model, a missing reference" {
-	mkdir notamodel
-	run --separate-stderr cnai predict notamodel --data "$IRIS"
-	[ "$status" -eq 2 ]
-	assert_equal "$stderr" "cnai: error: 'notamodel' is not a model folder (no cnai-model.json)"
-	run --separate-stderr cnai eval nosuchmodel --data "$IRIS"
-	[ "$status" -eq 2 ]
-	assert_contains "$stderr" "nosuchmodel"
-}

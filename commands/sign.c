@@ -24,10 +24,11 @@ S(syn_import_key, "cnai sign import-key <pem> [--output-key-prefix <prefix>] "
 S(syn_blob, "cnai sign blob <file> --key <key> [--output-signature <file>] "
 	    "[--bundle <file>] [--passphrase-file <file>]");
 S(syn_image, "cnai sign image <image> --key <key> [-a <key>=<value>]... "
-	     "[--identity-tag | --identity <repo>] [--passphrase-file <file>]");
+	     "[--identity-tag | --identity <repo>] "
+	     "[--format sig|bundle|both] [--passphrase-file <file>]");
 S(syn_verify, "cnai sign verify <image> --key <pub> [-a <key>=<value>]...");
 S(syn_model, "cnai sign model <model> --key <key> [-a <key>=<value>]... "
-	     "[--passphrase-file <file>]");
+	     "[--format sig|bundle|both] [--passphrase-file <file>]");
 S(syn_attest, "cnai sign attest <image> --key <key> (--predicate <file> "
 	      "[--type <type>] | --provenance) [--passphrase-file <file>]");
 S(syn_verify_attestation, "cnai sign verify-attestation <image> --key <pub> "
@@ -69,10 +70,20 @@ S(opt_image, "    <image>            NAME:TAG or a digest of an image in the "
   "registry",
   "                       repository an image in the store will be pushed "
   "to",
-  "    Signatures go under the tag sha256-<hex>.sig, kept with earlier "
-  "ones.");
+  "    --format <f>       sig (default): cosign 2's simple-signing "
+  "layer under",
+  "                       the tag sha256-<hex>.sig, read by cosign, podman, "
+  "skopeo;",
+  "                       bundle: cosign 3's Sigstore bundle (DSSE, in-toto "
+  "sign/v1)",
+  "                       as an OCI referrer (referrers API, else the tag "
+  "sha256-<hex>);",
+  "                       both: the two, so every verifier finds one",
+  "    Earlier signatures are kept.");
 S(opt_verify, "    --key <pub>        the public key",
   "    -a <k>=<v>         require this annotation in the payload",
+  "    Reads both the sha256-<hex>.sig signatures and Sigstore bundle "
+  "referrers.",
   "    Prints the verified payloads as JSON; exit 0 when one verifies, 1 "
   "when none.");
 S(opt_model, "    <model>    NAME, NAME@VERSION, NAME@ALIAS or sha256:...",

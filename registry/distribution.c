@@ -1350,6 +1350,51 @@ page_done:
 	return 0;
 }
 
+/*
+ * The referrers API answers 200 with an index (empty when nothing refers
+ * to the digest) wherever it exists; a 404 means the registry lacks it,
+ * and the caller falls back to the "sha256-<hex>" tag schema.
+ */
+int cnai_registry_referrers(struct cnai_registry *r, const char *digest,
+			    json_t **out)
+{
+	struct conn c = { r, r->curl, 0 };
+	json_t *j = NULL;
+	struct req q;
+	int err;
+
+	*out = NULL;
+	req_init(&q, "GET");
+	q.accept = "Accept: " CNAI_MEDIA_OCI_INDEX;
+	q.follow = 1;
+	if ((err = set_url(&q, r, "/v2/%s/referrers/%s", r->ref.repository,
+			   digest)) < 0 ||
+	    (err = request(&c, &q, 1)) < 0)
+		goto cleanup;
+	if (q.status == 404) {
+		err = cnai_error_set(CNAI_ENOTFOUND, "'%s' has no referrers "
+				     "API", r->ref.registry);
+		goto cleanup;
+	}
+	if (q.status != 200) {
+		err = http_error(&q, "listing referrers of '%s/%s@%s'",
+				 r->ref.registry, r->ref.repository, digest);
+		goto cleanup;
+	}
+	if (q.resp.oom || !(j = json_loadb(q.resp.buf, q.resp.len, 0, NULL)) ||
+	    !json_is_array(json_object_get(j, "manifests"))) {
+		json_decref(j);
+		err = cnai_error_set(CNAI_EINVALID, "referrers of '%s/%s@%s': "
+				     "not an image index", r->ref.registry,
+				     r->ref.repository, digest);
+		goto cleanup;
+	}
+	*out = j;
+cleanup:
+	req_release(&q);
+	return err;
+}
+
 /* ---- parallel blob transfers ---- */
 
 typedef int (*blob_fn)(struct conn *c, const char *dir,

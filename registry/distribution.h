@@ -123,6 +123,13 @@ int cnai_registry_manifest_get(struct cnai_registry *r, const char *reference,
 int cnai_registry_tags_list(struct cnai_registry *r, json_t **out);
 
 /*
+ * The OCI referrers API: the index of manifests whose subject is `digest`.
+ * CNAI_ENOTFOUND when the registry has no referrers API (404).
+ */
+int cnai_registry_referrers(struct cnai_registry *r, const char *digest,
+			    json_t **out);
+
+/*
  * Pushes the image `local_ref` (tag or digest) of layout `dir` to `dest`
  * ("host/repo:tag"): every blob (in parallel), then child manifests by
  * digest, then the image's manifest or index under dest's tag (or its

@@ -341,3 +341,97 @@ int cnai_bundle_blob_parse(unsigned char digest[32], struct cnai_buf *sig,
 	json_decref(doc);
 	return err;
 }
+
+int cnai_sigstore_key_hint(struct cnai_buf *out,
+			   const struct cnai_cosign_key *key)
+{
+	char fp[65];
+	unsigned char raw[32];
+	size_t i;
+	int err;
+
+	if ((err = cnai_cosign_key_fingerprint(fp, key)) < 0)
+		return err;
+	for (i = 0; i < 32; i++) {
+		unsigned v;
+
+		sscanf(fp + 2 * i, "%2x", &v);
+		raw[i] = (unsigned char)v;
+	}
+	return cnai_base64_encode(out, raw, 32);
+}
+
+/* Protobuf's JSON form leaves empty strings out: an unnamed key's "keyid"
+ * goes. */
+static void drop_empty_keyids(json_t *envelope)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(envelope, "signatures"), i, s) {
+		const char *id = json_string_value(json_object_get(s, "keyid"));
+
+		if (id && !*id)
+			json_object_del(s, "keyid");
+	}
+}
+
+int cnai_bundle_dsse(struct cnai_buf *out, const char *envelope, size_t len,
+		     const char *key_hint)
+{
+	json_t *env, *doc = NULL;
+	char *text = NULL;
+	int err = 0;
+
+	if (!(env = json_loadb(envelope, len, 0, NULL)))
+		return cnai_error_set(CNAI_EINVALID, "bundle: the envelope is "
+				      "not JSON");
+	drop_empty_keyids(env);
+	doc = json_pack("{s:s, s:{s:{s:s}}, s:o}", "mediaType",
+			CNAI_BUNDLE_MEDIA_TYPE, "verificationMaterial",
+			"publicKey", "hint", key_hint, "dsseEnvelope", env);
+	if (!doc || !(text = json_dumps(doc, JSON_COMPACT |
+						     JSON_PRESERVE_ORDER)) ||
+	    cnai_buf_adds(out, text) < 0)
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+	json_decref(doc);
+	free(text);
+	return err;
+}
+
+int cnai_bundle_dsse_parse(struct cnai_dsse *out, const char *text,
+			   size_t len)
+{
+	json_t *doc, *env;
+	json_error_t jerr;
+	const char *mt;
+	char *env_text = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	cnai_buf_init(&out->payload);
+	if (len > PAYLOAD_LIMIT)
+		return cnai_error_set(CNAI_EINVALID, "bundle: larger than %d "
+				      "bytes", PAYLOAD_LIMIT);
+	if (!(doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)))
+		return cnai_error_set(CNAI_EINVALID, "bundle: invalid JSON: %s",
+				      jerr.text);
+	mt = json_string_value(json_object_get(doc, "mediaType"));
+	env = json_object_get(doc, "dsseEnvelope");
+	if (!mt || strncmp(mt, "application/vnd.dev.sigstore.bundle", 35))
+		err = cnai_error_set(CNAI_EINVALID, "bundle: not a Sigstore "
+				     "bundle (mediaType '%s')", mt ? mt : "");
+	else if (!json_is_object(env))
+		err = cnai_error_set(CNAI_EINVALID, "bundle: no dsseEnvelope "
+				     "(a %s bundle)",
+				     json_object_get(doc, "messageSignature")
+					     ? "messageSignature"
+					     : "malformed");
+	else if (!(env_text = json_dumps(env, JSON_COMPACT)))
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+	else
+		err = cnai_dsse_parse(out, env_text, strlen(env_text));
+	free(env_text);
+	json_decref(doc);
+	return err;
+}

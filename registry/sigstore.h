@@ -4,7 +4,8 @@
  *  - simple signing payloads (cosign's ".sig" attachments), parsed as
  *    strictly as containers/image parses them;
  *  - DSSE envelopes with PAE signing, carrying in-toto Statement v1;
- *  - Sigstore bundle v0.3 JSON for blob signatures (messageSignature).
+ *  - Sigstore bundle v0.3 JSON: blob signatures (messageSignature) and,
+ *    as cosign 3 signs images, DSSE envelopes over an in-toto Statement.
  */
 #ifndef CNAI_REGISTRY_SIGSTORE_H
 #define CNAI_REGISTRY_SIGSTORE_H
@@ -22,6 +23,8 @@
 #define CNAI_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 #define CNAI_INTOTO_STATEMENT_V1 "https://in-toto.io/Statement/v1"
 #define CNAI_BUNDLE_MEDIA_TYPE "application/vnd.dev.sigstore.bundle.v0.3+json"
+/* The predicate type of a cosign 3 image signature (in a bundle). */
+#define CNAI_COSIGN_SIGN_PREDICATE "https://sigstore.dev/cosign/sign/v1"
 
 /*
  * The payload bytes that get signed: {"critical":{"identity":
@@ -82,5 +85,22 @@ int cnai_bundle_blob(struct cnai_buf *out, const unsigned char digest[32],
  */
 int cnai_bundle_blob_parse(unsigned char digest[32], struct cnai_buf *sig,
 			   const char *json, size_t len);
+
+/* cosign's key hint: base64 of the sha256 of the DER public key. */
+int cnai_sigstore_key_hint(struct cnai_buf *out,
+			   const struct cnai_cosign_key *key);
+
+/*
+ * A Sigstore bundle v0.3 around a DSSE envelope (the JSON cnai_dsse_sign
+ * wrote), with the key hint as its verification material.
+ */
+int cnai_bundle_dsse(struct cnai_buf *out, const char *envelope, size_t len,
+		     const char *key_hint);
+/*
+ * The DSSE envelope of a bundle. CNAI_EINVALID when it is not a Sigstore
+ * bundle or holds no dsseEnvelope (a messageSignature bundle, say).
+ */
+int cnai_bundle_dsse_parse(struct cnai_dsse *out, const char *json,
+			   size_t len);
 
 #endif

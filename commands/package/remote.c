@@ -1,7 +1,10 @@
 /*
  * package push / pull: the store's images to and from registries through
  * registry/distribution. A push carries the image's cosign attachments
- * (sha256-<hex>.sig and .att tags in the store) along with it.
+ * along with it: the sha256-<hex>.sig and .att tags of the store, and the
+ * sha256-<hex> index of its referrers (Sigstore bundles) — the referrers
+ * tag schema, which a registry with the referrers API simply ignores
+ * after indexing the referrers' subjects itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +55,7 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	struct cnai_registry_opts o = CNAI_REGISTRY_OPTS_INIT;
 	struct cnai_oci_desc d, att;
 	char digest[CNAI_DIGEST_LEN], tag[80], where[700];
-	static const char *const kinds[] = { "sig", "att" };
+	static const char *const kinds[] = { ".sig", ".att", "" };
 	json_t *pushed = json_array();
 	size_t i;
 	int err;
@@ -67,8 +70,8 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 		goto cleanup;
 	json_array_append_new(pushed, json_pack("{s:s, s:s}", "ref", dest,
 						"digest", digest));
-	for (i = 0; i < 2; i++) {
-		snprintf(tag, sizeof(tag), "sha256-%.64s.%s", d.digest + 7,
+	for (i = 0; i < 3; i++) {
+		snprintf(tag, sizeof(tag), "sha256-%.64s%s", d.digest + 7,
 			 kinds[i]);
 		if (cnai_oci_resolve(&att, ctx->store->oci, tag) < 0) {
 			cnai_error_clear();

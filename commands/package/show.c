@@ -17,12 +17,15 @@
 #include "registry/oci.h"
 #include "core/util/banned.h"
 
+/* cosign's sha256-<hex>.sig/.att tags and the referrers tag schema's
+ * sha256-<hex> index: about an image, not images. */
 static int is_attachment(const char *tag)
 {
 	size_t n = strlen(tag);
 
-	return !strncmp(tag, "sha256-", 7) && n > 4 &&
-	       (!strcmp(tag + n - 4, ".sig") || !strcmp(tag + n - 4, ".att"));
+	return !strncmp(tag, "sha256-", 7) &&
+	       (n == 7 + 64 || (n > 4 && (!strcmp(tag + n - 4, ".sig") ||
+					  !strcmp(tag + n - 4, ".att"))));
 }
 
 /* Sum of the config and layer sizes of an image manifest. */

@@ -36,25 +36,6 @@ static int file_digest(unsigned char md[32], const char *path)
 	return 0;
 }
 
-/* cosign's key hint: base64 of the sha256 of the DER public key. */
-static int key_hint(struct cnai_buf *out, const struct cnai_cosign_key *key)
-{
-	char fp[65];
-	unsigned char raw[32];
-	size_t i;
-	int err;
-
-	if ((err = cnai_cosign_key_fingerprint(fp, key)) < 0)
-		return err;
-	for (i = 0; i < 32; i++) {
-		unsigned v;
-
-		sscanf(fp + 2 * i, "%2x", &v);
-		raw[i] = (unsigned char)v;
-	}
-	return cnai_base64_encode(out, raw, 32);
-}
-
 int sign_blob(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -98,7 +79,7 @@ int sign_blob(int argc, char **argv, struct cnai_ctx *ctx)
 	if (sigfile &&
 	    (err = cnai_fs_write_atomic(sigfile, b64.buf, b64.len, 0644)) < 0)
 		goto cleanup;
-	if (bundle && ((err = key_hint(&hint, key)) < 0 ||
+	if (bundle && ((err = cnai_sigstore_key_hint(&hint, key)) < 0 ||
 		       (err = cnai_bundle_blob(&bun, md, sig.buf, sig.len,
 					       hint.buf)) < 0 ||
 		       (err = cnai_fs_write_atomic(bundle, bun.buf, bun.len,

@@ -13,6 +13,7 @@
 
 #include "cli/output.h"
 #include "commands/commands.h"
+#include "commands/sign/bundle.h"
 #include "commands/sign/sign.h"
 #include "commands/sign/target.h"
 #include "core/store/models.h"
@@ -27,7 +28,24 @@ struct image_opts {
 	json_t *annotations; /* -a K=V, an object */
 	const char *identity; /* --identity: overrides the repository */
 	int identity_tag, insecure;
+	unsigned formats; /* FORMAT_SIG | FORMAT_BUNDLE: what sign writes */
 };
+
+enum { FORMAT_SIG = 1, FORMAT_BUNDLE = 2 };
+
+static int parse_format(unsigned *out, const char *s)
+{
+	if (!strcmp(s, "sig"))
+		*out = FORMAT_SIG;
+	else if (!strcmp(s, "bundle"))
+		*out = FORMAT_BUNDLE;
+	else if (!strcmp(s, "both"))
+		*out = FORMAT_SIG | FORMAT_BUNDLE;
+	else
+		return cnai_error_set(CNAI_EUSAGE, "--format: '%s' is not sig, "
+				      "bundle or both", s);
+	return 0;
+}
 
 static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 			    const char *sub, struct cnai_ctx *ctx)
@@ -39,6 +57,7 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 		{ "identity", required_argument, NULL, 'i' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "insecure", no_argument, NULL, 'I' },
+		{ "format", required_argument, NULL, 'f' },
 		CNAI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -47,6 +66,7 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 	int c, err;
 
 	o->annotations = json_object();
+	o->formats = FORMAT_SIG;
 	while ((c = cnai_getopt(argc, argv, ":a:h", longopts, sign_usage(sub),
 				ctx)) != -1) {
 		switch (c) {
@@ -71,6 +91,14 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 			break;
 		case 'I':
 			o->insecure = 1;
+			break;
+		case 'f':
+			if (!strcmp(sub, "verify")) /* verify reads both */
+				return cnai_error_set(CNAI_EUSAGE, "--format is "
+						      "for signing; verify "
+						      "reads both forms");
+			if ((err = parse_format(&o->formats, optarg)) < 0)
+				return err;
 			break;
 		case CNAI_OPT_HELP:
 			return 1;
@@ -118,24 +146,19 @@ static int record(struct cnai_ctx *ctx, const struct sign_target *t,
 	return cnai_signature_record(ctx->store, &row);
 }
 
-/* Signs what `t` names; shared by `image` and `model`. */
-static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
-		       const struct image_opts *o, const char *target_kind)
+/* The ".sig" form: a simple-signing layer appended under sha256-<hex>.sig. */
+static int sign_simple(char tag[80], struct cnai_ctx *ctx,
+		       struct sign_target *t, const struct cnai_cosign_key *key,
+		       const struct image_opts *o, const char *identity,
+		       const char *target_kind)
 {
 	struct cnai_buf payload = CNAI_BUF_INIT, sig = CNAI_BUF_INIT,
 			b64 = CNAI_BUF_INIT;
-	struct cnai_cosign_key *key = NULL;
 	struct cnai_oci_desc pd;
-	char identity[700], tag[80];
 	json_t *layer;
 	int err;
 
-	if (o->identity)
-		snprintf(identity, sizeof(identity), "%s", o->identity);
-	else
-		identity_of(identity, sizeof(identity), t, o->identity_tag);
-	if ((err = sign_load_private(&key, o->key, o->pass_file)) < 0 ||
-	    (err = cnai_simplesign_payload(&payload, identity, t->image.digest,
+	if ((err = cnai_simplesign_payload(&payload, identity, t->image.digest,
 					   json_object_size(o->annotations)
 						   ? o->annotations
 						   : NULL)) < 0 ||
@@ -149,23 +172,60 @@ static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
 			    json_pack("{s:s}", CNAI_COSIGN_SIG_ANNOTATION,
 				      b64.buf));
 	sign_target_attachment_tag(tag, t, "sig");
-	if ((err = sign_target_append_layer(t, tag, layer)) < 0 ||
-	    (err = record(ctx, t, "signature", identity, key, pd.digest,
-			  b64.buf, target_kind)) < 0)
-		goto cleanup;
-	if (ctx->json)
-		err = cnai_json_print(json_pack("{s:s, s:s, s:s, s:s}", "ref",
-						t->ref, "digest",
-						t->image.digest, "identity",
-						identity, "signature_tag", tag));
-	else
-		printf("signed %s@%s as %s (%s)\n", t->repo, t->image.digest,
-		       identity, tag);
+	if ((err = sign_target_append_layer(t, tag, layer)) == 0)
+		err = record(ctx, t, "signature", identity, key, pd.digest,
+			     b64.buf, target_kind);
 cleanup:
-	cnai_cosign_key_free(key);
 	cnai_buf_release(&payload);
 	cnai_buf_release(&sig);
 	cnai_buf_release(&b64);
+	return err;
+}
+
+/* Signs what `t` names in the forms asked for; shared by `image` and
+ * `model`. */
+static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
+		       const struct image_opts *o, const char *target_kind)
+{
+	struct sign_bundle_result br;
+	struct cnai_cosign_key *key = NULL;
+	char identity[700], tag[80] = "";
+	int err;
+
+	if (o->identity)
+		snprintf(identity, sizeof(identity), "%s", o->identity);
+	else
+		identity_of(identity, sizeof(identity), t, o->identity_tag);
+	if ((err = sign_load_private(&key, o->key, o->pass_file)) < 0)
+		goto cleanup;
+	if ((o->formats & FORMAT_SIG) &&
+	    (err = sign_simple(tag, ctx, t, key, o, identity, target_kind)) < 0)
+		goto cleanup;
+	if (o->formats & FORMAT_BUNDLE) {
+		if ((err = sign_bundle_attach(&br, t, key, identity,
+					      o->annotations)) < 0 ||
+		    (err = record(ctx, t, "signature", identity, key,
+				  br.bundle_digest, br.signature,
+				  target_kind)) < 0)
+			goto cleanup;
+	}
+	if (ctx->json)
+		err = cnai_json_print(json_pack(
+			"{s:s, s:s, s:s, s:s?, s:s?}", "ref", t->ref, "digest",
+			t->image.digest, "identity", identity, "signature_tag",
+			tag[0] ? tag : NULL, "bundle_manifest",
+			o->formats & FORMAT_BUNDLE ? br.manifest.digest : NULL));
+	else {
+		if (tag[0])
+			printf("signed %s@%s as %s (%s)\n", t->repo,
+			       t->image.digest, identity, tag);
+		if (o->formats & FORMAT_BUNDLE)
+			printf("signed %s@%s as %s (Sigstore bundle, "
+			       "referrer %s)\n", t->repo, t->image.digest,
+			       identity, br.manifest.digest);
+	}
+cleanup:
+	cnai_cosign_key_free(key);
 	return err;
 }
 
@@ -198,34 +258,6 @@ static void reject(json_t *reasons, size_t i, const char *why)
 
 	snprintf(line, sizeof(line), "signature %zu: %.1100s", i + 1, why);
 	json_array_append_new(reasons, json_string(line));
-}
-
-static int identity_matches(const char *claimed, const struct sign_target *t)
-{
-	char with_tag[700];
-
-	if (!strcmp(claimed, t->repo))
-		return 1;
-	/* A payload naming repo:tag is accepted for that tag only. */
-	snprintf(with_tag, sizeof(with_tag), "%s:%s", t->repo, t->tag);
-	return t->tag[0] && !strcmp(claimed, with_tag);
-}
-
-/* The first annotation of `want` that `have` lacks (or has another value
- * for), or NULL when all are there. */
-static const char *annotation_missing(json_t *want, json_t *have)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(want, k, v) {
-		json_t *h = json_object_get(have, k);
-
-		if (!json_is_string(h) ||
-		    strcmp(json_string_value(h), json_string_value(v)))
-			return k;
-	}
-	return NULL;
 }
 
 /* Checks one signature layer; 1 verified (payload appended), 0 not. */
@@ -277,7 +309,7 @@ static int check_layer(json_t *verified, json_t *reasons, size_t i,
 		reject(reasons, i, why);
 		goto cleanup;
 	}
-	if (!identity_matches(ss.docker_ref, t)) {
+	if (!sign_target_identity_matches(t, ss.docker_ref)) {
 		char why[900];
 
 		snprintf(why, sizeof(why), "identity '%s' does not match '%s'",
@@ -285,7 +317,7 @@ static int check_layer(json_t *verified, json_t *reasons, size_t i,
 		reject(reasons, i, why);
 		goto cleanup;
 	}
-	if ((missing = annotation_missing(want, ss.optional))) {
+	if ((missing = sign_annotation_missing(want, ss.optional))) {
 		char why[600];
 
 		snprintf(why, sizeof(why), "required annotation '%.200s=%.200s' "
@@ -313,23 +345,30 @@ static int verify_target(struct cnai_ctx *ctx, struct sign_target *t,
 	json_t *sigman = NULL, *verified = json_array(),
 	       *reasons = json_array(), *layer;
 	char tag[80];
-	size_t i;
+	size_t i, bundles = 0;
 	int err;
 
 	if ((err = sign_load_public(&key, o->key, o->pass_file)) < 0)
 		goto cleanup;
+	/* cosign 2 and containers/image read ".sig"; cosign 3 bundles. */
 	sign_target_attachment_tag(tag, t, "sig");
 	err = sign_target_get_tag(&sigman, &sd, t, tag);
-	if (err == CNAI_ENOTFOUND) {
-		err = cnai_error_set(CNAI_ECHECK, "no signatures found for %s "
-				     "(%s)", t->ref, tag);
-		goto cleanup;
-	}
-	if (err < 0)
+	if (err == CNAI_ENOTFOUND)
+		cnai_error_clear();
+	else if (err < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(sigman, "layers"), i, layer)
 		check_layer(verified, reasons, i, layer, t, key,
 			    o->annotations);
+	if ((err = sign_bundle_verify(&bundles, verified, reasons, t, key,
+				      o->annotations)) < 0)
+		goto cleanup;
+	if (!sigman && !bundles) {
+		err = cnai_error_set(CNAI_ECHECK, "no signatures found for %s "
+				     "(no %s tag, no Sigstore bundle "
+				     "referrers)", t->ref, tag);
+		goto cleanup;
+	}
 	if (!json_array_size(verified)) {
 		struct cnai_buf why = CNAI_BUF_INIT;
 		json_t *r;

@@ -168,6 +168,18 @@ int sign_target_get_tag(json_t **doc, struct cnai_oci_desc *d,
 	return cnai_oci_json_read(doc, t->dir, d->digest);
 }
 
+int sign_target_read_manifest(struct cnai_buf *out, struct sign_target *t,
+			      const char *digest)
+{
+	struct cnai_oci_desc d;
+
+	if (t->remote)
+		return cnai_registry_manifest_get(
+			((struct remote *)t->remote)->client, digest, out, &d);
+	return cnai_oci_blob_read(out, t->dir, digest,
+				  CNAI_OCI_MANIFEST_LIMIT);
+}
+
 int sign_target_read_blob(struct cnai_buf *out, struct sign_target *t,
 			  const char *digest, size_t limit)
 {
@@ -285,4 +297,136 @@ cleanup:
 	json_decref(man);
 	json_decref(layer);
 	return err;
+}
+
+/* "sha256-<hex>": the referrers tag schema's tag for the target. */
+static void referrers_tag(char out[80], const struct sign_target *t)
+{
+	snprintf(out, 80, "sha256-%.64s", t->image.digest + 7);
+}
+
+/* The fallback tag's index, or a new empty one when there is none. */
+static int fallback_index(json_t **index, struct sign_target *t)
+{
+	struct cnai_oci_desc d;
+	char tag[80];
+	int err;
+
+	referrers_tag(tag, t);
+	err = sign_target_get_tag(index, &d, t, tag);
+	if (err == CNAI_ENOTFOUND) {
+		cnai_error_clear();
+		return cnai_oci_index_new(index);
+	}
+	if (err == 0 && !json_is_array(json_object_get(*index, "manifests"))) {
+		json_decref(*index);
+		*index = NULL;
+		return cnai_error_set(CNAI_EINVALID, "tag '%s' is not an "
+				      "image index", tag);
+	}
+	return err;
+}
+
+int sign_target_referrers(json_t **index, struct sign_target *t)
+{
+	int err;
+
+	*index = NULL;
+	if (t->remote) {
+		err = cnai_registry_referrers(
+			((struct remote *)t->remote)->client, t->image.digest,
+			index);
+		if (err != CNAI_ENOTFOUND)
+			return err;
+		cnai_error_clear();
+	}
+	return fallback_index(index, t);
+}
+
+/* True when the registry lists referrers itself (it then indexes a
+ * manifest's subject as it is pushed). */
+static int has_referrers_api(struct sign_target *t)
+{
+	json_t *index = NULL;
+	int err;
+
+	if (!t->remote)
+		return 0;
+	err = cnai_registry_referrers(((struct remote *)t->remote)->client,
+				      t->image.digest, &index);
+	json_decref(index);
+	cnai_error_clear();
+	return err == 0;
+}
+
+/* The index entry for a referrer: its descriptor plus what a client
+ * filters on without fetching it. */
+static json_t *referrer_entry(const struct cnai_oci_desc *d, json_t *manifest)
+{
+	json_t *e = cnai_oci_desc_json(d), *v;
+
+	if ((v = json_object_get(manifest, "artifactType")))
+		json_object_set(e, "artifactType", v);
+	if ((v = json_object_get(manifest, "annotations")))
+		json_object_set(e, "annotations", v);
+	return e;
+}
+
+int sign_target_add_referrer(struct cnai_oci_desc *d, struct sign_target *t,
+			     json_t *manifest)
+{
+	struct cnai_oci_desc id;
+	json_t *index = NULL;
+	char tag[80];
+	int err;
+
+	if ((err = cnai_oci_json_put(d, t->dir, manifest, NULL)) < 0)
+		return err;
+	if (t->remote) {
+		struct cnai_buf bytes = CNAI_BUF_INIT;
+
+		if ((err = cnai_oci_json_canonical(&bytes, manifest)) == 0)
+			err = cnai_registry_manifest_put(
+				((struct remote *)t->remote)->client,
+				d->digest, d->media_type, bytes.buf,
+				bytes.len, NULL);
+		cnai_buf_release(&bytes);
+		if (err < 0 || has_referrers_api(t))
+			return err;
+	}
+	if ((err = fallback_index(&index, t)) < 0)
+		return err;
+	json_array_append_new(json_object_get(index, "manifests"),
+			      referrer_entry(d, manifest));
+	referrers_tag(tag, t);
+	err = sign_target_put_manifest(&id, t, index, tag);
+	json_decref(index);
+	return err;
+}
+
+int sign_target_identity_matches(const struct sign_target *t,
+				 const char *claimed)
+{
+	char with_tag[700];
+
+	if (!strcmp(claimed, t->repo))
+		return 1;
+	/* A payload naming repo:tag is accepted for that tag only. */
+	snprintf(with_tag, sizeof(with_tag), "%s:%s", t->repo, t->tag);
+	return t->tag[0] && !strcmp(claimed, with_tag);
+}
+
+const char *sign_annotation_missing(json_t *want, json_t *have)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(want, k, v) {
+		json_t *h = json_object_get(have, k);
+
+		if (!json_is_string(h) ||
+		    strcmp(json_string_value(h), json_string_value(v)))
+			return k;
+	}
+	return NULL;
 }

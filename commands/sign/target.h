@@ -34,6 +34,9 @@ void sign_target_close(struct sign_target *t);
 /* The manifest tagged `tag` in the target's repository: CNAI_ENOTFOUND. */
 int sign_target_get_tag(json_t **doc, struct cnai_oci_desc *d,
 			struct sign_target *t, const char *tag);
+/* A manifest by digest, checked against it (4 MiB at most). */
+int sign_target_read_manifest(struct cnai_buf *out, struct sign_target *t,
+			      const char *digest);
 /* A blob, checked against its digest. */
 int sign_target_read_blob(struct cnai_buf *out, struct sign_target *t,
 			  const char *digest, size_t limit);
@@ -55,5 +58,34 @@ void sign_target_attachment_tag(char out[80], const struct sign_target *t,
  */
 int sign_target_append_layer(struct sign_target *t, const char *tag,
 			     json_t *layer);
+
+/*
+ * The manifests that refer to the target (OCI 1.1 `subject`), as an image
+ * index: the registry's referrers API, else the "sha256-<hex>" tag index
+ * (the referrers tag schema, also what the store's layout keeps). An
+ * empty index when there are none.
+ */
+int sign_target_referrers(json_t **index, struct sign_target *t);
+
+/*
+ * Stores `manifest` (which names the target as its subject) by digest and
+ * makes it findable: through the registry's referrers API where there is
+ * one, else by adding it to the "sha256-<hex>" tag index with its
+ * artifactType and annotations lifted into the descriptor (what
+ * cosign's own fallback forgets, cosign#4641).
+ */
+int sign_target_add_referrer(struct cnai_oci_desc *d, struct sign_target *t,
+			     json_t *manifest);
+
+/*
+ * Whether a signed docker-reference is the target's: its repository
+ * (cosign's form), or repo:tag when REF named that tag.
+ */
+int sign_target_identity_matches(const struct sign_target *t,
+				 const char *claimed);
+
+/* The first key of `want` that `have` lacks or holds another value for;
+ * NULL when all are there. Both objects of strings (have may be NULL). */
+const char *sign_annotation_missing(json_t *want, json_t *have);
 
 #endif

@@ -5,70 +5,18 @@
 # signature made with openssl (key decrypted by cosign_key.py) and pushed
 # with curl is accepted, while each kind of tampering is rejected with its
 # reason.
-load registry-lib
+load sign-lib
 
-KEYPY="$CNAI_ROOT/tests/interop/cosign_key.py"
 SIMPLE=application/vnd.dev.cosign.simplesigning.v1+json
-MANIFEST=application/vnd.oci.image.manifest.v1+json
 
-# A registry, an image layout to push from, cnai's key pair (with the
-# private key decrypted to PEM for openssl) and another key, made once.
-setup_file() {
-	FILE_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/cnai-sig.XXXXXX")
-	export FILE_DIR
-	start_registry "$FILE_DIR/reg"
-	export REG REG_PORT REG_PID
-	cd "$FILE_DIR" || return 1
-	make_files
-	build_image lay v1 >digest
-	COSIGN_PASSWORD=s3cret "$CNAI_BIN" sign keygen 2>/dev/null
-	/usr/bin/python3 "$KEYPY" decrypt cosign.key s3cret 2>/dev/null >key.der
-	openssl pkey -inform DER -in key.der -out key.pem
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.pem 2>/dev/null
-	cd / || return 1
-}
+setup_file() { sign_setup_file cnai-sig; }
+teardown_file() { sign_teardown_file; }
 
-teardown_file() {
-	stop_registry || true
-	rm -rf "$FILE_DIR"
-}
-
-# Each test: the keys, and the image pushed to a repository of its own
-# ($REPO, digest $DIGEST, hex $HEX).
-setup() {
-	setup_common
-	export COSIGN_PASSWORD=s3cret
-	cp "$FILE_DIR"/cosign.key "$FILE_DIR"/cosign.pub "$FILE_DIR"/key.pem "$FILE_DIR"/other.pem .
-	REPO="$REG/t/n$BATS_TEST_NUMBER"
-	DIGEST=$(cat "$FILE_DIR/digest")
-	HEX=${DIGEST#sha256:}
-	oci_tool push "$FILE_DIR/lay" v1 "$REPO:v1" >/dev/null
-}
-
-# ---- the registry, through curl -----------------------------------------
+# Each test: the image pushed to a repository of its own.
+setup() { sign_setup "t/n$BATS_TEST_NUMBER"; }
 
 # get PATH: a body from the registry (a manifest asked for as OCI).
 get() { curl -fsS -H "Accept: $MANIFEST" "http://$REG/v2/$1"; }
-
-# push_blob REPO FILE: a monolithic upload (POST, then PUT with the
-# digest); prints the digest.
-push_blob() {
-	local d loc
-	d="sha256:$(sha256sum <"$2" | cut -c1-64)"
-	loc=$(curl -fsS -X POST -D - -o /dev/null "http://$REG/v2/$1/blobs/uploads/" |
-		tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-	case $loc in /*) loc="http://$REG$loc" ;; esac
-	case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
-	curl -fsS -X PUT -H 'Content-Type: application/octet-stream' \
-		--data-binary @"$2" "${loc}digest=$d" >/dev/null
-	echo "$d"
-}
-
-# put_manifest REPO TAG FILE
-put_manifest() {
-	curl -fsS -X PUT -H "Content-Type: $MANIFEST" --data-binary @"$3" \
-		"http://$REG/v2/$1/manifests/$2" >/dev/null
-}
 
 # ---- signatures made without cnai ---------------------------------------
 
@@ -188,7 +136,7 @@ verify_fails() {
 @test "an image without signatures is exit 1, no signatures found" {
 	run --separate-stderr cnai sign verify "$REPO:v1" --key cosign.pub
 	[ "$status" -eq 1 ]
-	assert_equal "$stderr" "cnai: error: no signatures found for $REPO:v1 (sha256-$HEX.sig)"
+	assert_equal "$stderr" "cnai: error: no signatures found for $REPO:v1 (no sha256-$HEX.sig tag, no Sigstore bundle referrers)"
 	assert_equal "$output" ""
 }
 
@@ -268,11 +216,7 @@ The following checks were performed on each of these signatures:
 # ---- the local store ----------------------------------------------------
 
 @test "an image signed in the store carries its .sig along when pushed" {
-	mkdir m
-	echo weights >m/model.onnx
-	cnai init >/dev/null
-	cnai model register digits m >/dev/null
-	d=$(cnai package digits --format modelcar | cut -d' ' -f2)
+	d=$(store_image)
 	run --separate-stderr cnai sign image digits:1-modelcar --key cosign.key
 	[ "$status" -eq 0 ]
 	assert_equal "$output" "signed digits@$d as digits (sha256-${d#sha256:}.sig)"

@@ -1,0 +1,39 @@
+/*
+ * cosign 3's image signatures: Sigstore bundles attached as OCI 1.1
+ * referrers (see bundle.c).
+ */
+#ifndef CNAI_COMMANDS_SIGN_BUNDLE_H
+#define CNAI_COMMANDS_SIGN_BUNDLE_H
+
+#include <jansson.h>
+
+#include "commands/sign/target.h"
+#include "registry/cosign_key.h"
+
+struct sign_bundle_result {
+	struct cnai_oci_desc manifest;   /* the referrer manifest */
+	char bundle_digest[CNAI_DIGEST_LEN];
+	char signature[200];             /* base64 DSSE signature */
+};
+
+/*
+ * Signs the target in the bundle form for `identity` (the subject's
+ * name) with `annotations` (an object, may be empty) and attaches it.
+ */
+int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
+		       const struct cnai_cosign_key *key, const char *identity,
+		       json_t *annotations);
+
+/*
+ * Checks every bundle referring to the target: each that verifies under
+ * `key` for the target's digest and identity, with the annotations of
+ * `want`, appends its claim (cosign's critical/optional shape) to
+ * `verified`; each that does not appends a reason to `reasons`. `found`
+ * counts the bundles seen. Errors only when the referrers cannot be
+ * listed.
+ */
+int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
+		       struct sign_target *t, const struct cnai_cosign_key *key,
+		       json_t *want);
+
+#endif

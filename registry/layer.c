@@ -10,6 +10,14 @@
  * block is joined with crc32_combine(). Workers take ready blocks from a
  * ring of slots; the producing thread (the one libarchive calls back on)
  * writes finished blocks in order, waiting only when the ring is full.
+ *
+ * Model weights are often close to random bytes, which deflate cannot
+ * shrink but still spends its full effort on (about 40 MB/s a core at
+ * level 1). So each block is first probed: a few small samples across it
+ * are deflated, and when none of them shrinks the block is written as
+ * stored deflate blocks (level 0, a copy) instead. The probe depends only
+ * on the block's bytes, so the output stays the same on every machine and
+ * thread count.
  */
 #include "registry/layer.h"
 
@@ -36,7 +44,9 @@ enum {
 	DICT = 32768,
 	DEFAULT_BLOCK = 1 << 20,
 	MAX_THREADS = 64,
-	KEY_VERSION = 1,
+	KEY_VERSION = 2, /* 2: incompressible blocks stored (probe_slot) */
+	PROBES = 4,
+	PROBE_LEN = 4096,
 };
 
 /* ---- entries: normalise, add parents, sort ---- */
@@ -294,21 +304,95 @@ struct gz {
 	uint64_t fill_seq, emit_seq;
 	uLong crc;
 	uint64_t isize;
-	z_stream inline_z; /* threads == 1: compress in the producer */
-	int inline_init;
+	struct zset *inline_z; /* threads == 1: compress in the producer */
 };
 
-static int deflate_slot(z_stream *z, struct slot *sl, int level)
+/*
+ * The zlib streams one compressing thread uses: `main` at the layer's
+ * level, `stored` at level 0 for incompressible blocks, `probe` (level 1)
+ * for the samples that decide between them.
+ */
+struct zset {
+	z_stream main, stored, probe;
+	int live; /* how many of the three were initialised */
+	unsigned char probe_out[PROBE_LEN + 1024];
+};
+
+static int z_init(z_stream *z, int level)
 {
+	memset(z, 0, sizeof(*z));
+	return deflateInit2(z, level, Z_DEFLATED, -15, 8,
+			    Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
+
+static int zset_init(struct zset *zs, int level)
+{
+	zs->live = 0;
+	if (z_init(&zs->main, level) < 0)
+		return -1;
+	zs->live = 1;
+	if (z_init(&zs->stored, 0) < 0)
+		return -1;
+	zs->live = 2;
+	if (z_init(&zs->probe, 1) < 0)
+		return -1;
+	zs->live = 3;
+	return 0;
+}
+
+static void zset_end(struct zset *zs)
+{
+	if (zs->live > 0)
+		deflateEnd(&zs->main);
+	if (zs->live > 1)
+		deflateEnd(&zs->stored);
+	if (zs->live > 2)
+		deflateEnd(&zs->probe);
+	zs->live = 0;
+}
+
+/* 1 when no sample of the block shrinks by 2% under deflate. Blocks
+ * too small to sample are compressed. */
+static int incompressible(struct zset *zs, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (n < (size_t)PROBES * PROBE_LEN * 4)
+		return 0;
+	for (i = 0; i < PROBES; i++) {
+		z_stream *z = &zs->probe;
+		size_t out;
+
+		if (deflateReset(z) != Z_OK)
+			return 0;
+		z->next_in = (unsigned char *)p + (n / PROBES) * i;
+		z->avail_in = PROBE_LEN;
+		z->next_out = zs->probe_out;
+		z->avail_out = sizeof(zs->probe_out);
+		if (deflate(z, Z_FINISH) != Z_STREAM_END)
+			return 0;
+		out = sizeof(zs->probe_out) - z->avail_out;
+		if (out * 100 < (size_t)PROBE_LEN * 98)
+			return 0;
+	}
+	return 1;
+}
+
+static int deflate_slot(struct zset *zs, struct slot *sl)
+{
+	const unsigned char *in = sl->in + sl->dict_len;
+	z_stream *z = &zs->main;
 	int rc;
 
-	sl->crc = crc32(0L, sl->in + sl->dict_len, (uInt)sl->in_len);
+	sl->crc = crc32(0L, in, (uInt)sl->in_len);
+	if (incompressible(zs, in, sl->in_len))
+		z = &zs->stored; /* no matches to find: no dictionary either */
 	if (deflateReset(z) != Z_OK)
 		return -1;
-	if (sl->dict_len &&
+	if (z == &zs->main && sl->dict_len &&
 	    deflateSetDictionary(z, sl->in, (uInt)sl->dict_len) != Z_OK)
 		return -1;
-	z->next_in = sl->in + sl->dict_len;
+	z->next_in = (unsigned char *)in;
 	z->avail_in = (uInt)sl->in_len;
 	z->next_out = sl->out;
 	z->avail_out = (uInt)sl->out_cap;
@@ -318,22 +402,14 @@ static int deflate_slot(z_stream *z, struct slot *sl, int level)
 	if (!sl->last && z->avail_out == 0)
 		return -1; /* the flush may be incomplete */
 	sl->out_len = sl->out_cap - z->avail_out;
-	(void)level;
 	return 0;
-}
-
-static int z_init(z_stream *z, int level)
-{
-	memset(z, 0, sizeof(*z));
-	return deflateInit2(z, level, Z_DEFLATED, -15, 8,
-			    Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
 }
 
 static void *gz_worker(void *arg)
 {
 	struct gz *g = arg;
-	z_stream z;
-	int zok = z_init(&z, g->level) == 0;
+	struct zset *zs = malloc(sizeof(*zs));
+	int zok = zs && zset_init(zs, g->level) == 0;
 
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
@@ -355,14 +431,15 @@ static void *gz_worker(void *arg)
 		}
 		pick->state = SLOT_BUSY;
 		pthread_mutex_unlock(&g->mu);
-		pick->err = !zok || deflate_slot(&z, pick, g->level) < 0;
+		pick->err = !zok || deflate_slot(zs, pick) < 0;
 		pthread_mutex_lock(&g->mu);
 		pick->state = SLOT_DONE;
 		pthread_cond_broadcast(&g->cond);
 	}
 	pthread_mutex_unlock(&g->mu);
-	if (zok)
-		deflateEnd(&z);
+	if (zs)
+		zset_end(zs);
+	free(zs);
 	return NULL;
 }
 
@@ -381,8 +458,9 @@ static void gz_free(struct gz *g)
 		for (t = 0; t < g->started; t++)
 			pthread_join(g->threads[t], NULL);
 	}
-	if (g->inline_init)
-		deflateEnd(&g->inline_z);
+	if (g->inline_z)
+		zset_end(g->inline_z);
+	free(g->inline_z);
 	for (i = 0; i < g->nslots && g->slots; i++) {
 		free(g->slots[i].in);
 		free(g->slots[i].out);
@@ -419,11 +497,11 @@ static int gz_new(struct gz **out, int level, size_t block, int threads)
 			goto oom;
 	}
 	if (threads <= 1) {
-		if (z_init(&g->inline_z, level) < 0) {
+		if (!(g->inline_z = calloc(1, sizeof(*g->inline_z))) ||
+		    zset_init(g->inline_z, level) < 0) {
 			gz_free(g);
 			return cnai_error_set(CNAI_ERROR, "cannot start zlib");
 		}
-		g->inline_init = 1;
 	} else {
 		for (i = 0; i < (size_t)threads; i++) {
 			if (pthread_create(&g->threads[i], NULL, gz_worker,
@@ -497,7 +575,7 @@ static int gz_dispatch(struct sink *s, int last)
 	sl->last = last;
 	sl->seq = g->fill_seq;
 	if (g->nthreads <= 1) {
-		sl->err = deflate_slot(&g->inline_z, sl, g->level) < 0;
+		sl->err = deflate_slot(g->inline_z, sl) < 0;
 		g->fill_seq++;
 		if ((err = gz_emit_slot(s, sl)) < 0)
 			return err;

@@ -166,6 +166,54 @@ static void test_layer__digests_are_of_tar_and_of_stream(void **state)
 	cnai_buf_release(&plain.bytes);
 }
 
+/*
+ * Random bytes (model weights, often) are stored, not deflated: their
+ * bytes appear verbatim in the stream. The layer still decodes to its
+ * diff_id, with compressed blocks after stored ones using the dictionary,
+ * and is the same for any thread count.
+ */
+static void test_layer__incompressible_blocks_are_stored(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_layer_opts o = CNAI_LAYER_OPTS_INIT;
+	struct cnai_layer_entry e[4];
+	char paths[3][600], rnd[600], d[CNAI_DIGEST_LEN];
+	struct cnai_buf tar = CNAI_BUF_INIT;
+	unsigned char *r = malloc(512 * 1024);
+	uint32_t x = 99;
+	struct built a, b;
+	size_t i;
+
+	assert_non_null(r);
+	for (i = 0; i < 512 * 1024; i++) {
+		x = x * 1664525u + 1013904223u;
+		r[i] = (unsigned char)(x >> 24);
+	}
+	make_inputs(fx);
+	assert_int_equal(fixture_write(fx, "r.bin", r, 512 * 1024), 0);
+	entries_for(fx, e, paths);
+	snprintf(rnd, sizeof(rnd), "%s/r.bin", fx->dir);
+	memset(&e[3], 0, sizeof(e[3]));
+	e[3].src = rnd;
+	e[3].path = "models/m/r.bin"; /* sorted before w.bin: stored, then not */
+	o.block_size = 65536;
+	o.threads = 1;
+	assert_int_equal(build(fx, &a, e, 4, &o), 0);
+	assert_non_null(memmem(a.bytes.buf, a.bytes.len, r + 300000, 256));
+	gunzip(&tar, &a.bytes);
+	assert_int_equal(cnai_sha256_buffer(d, tar.buf, tar.len), 0);
+	assert_string_equal(d, a.info.diff_id);
+	/* the compressible file still shrinks */
+	assert_true(a.bytes.len < tar.len - 30000);
+	o.threads = 3;
+	assert_int_equal(build(fx, &b, e, 4, &o), 0);
+	assert_string_equal(a.info.digest, b.info.digest);
+	cnai_buf_release(&tar);
+	cnai_buf_release(&a.bytes);
+	cnai_buf_release(&b.bytes);
+	free(r);
+}
+
 static void test_layer__zstd_is_reproducible_and_decodes(void **state)
 {
 	struct fixture *fx = *state;
@@ -382,6 +430,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_layer__same_bytes_for_any_thread_count),
 		T(test_layer__digests_are_of_tar_and_of_stream),
+	T(test_layer__incompressible_blocks_are_stored),
 		T(test_layer__zstd_is_reproducible_and_decodes),
 		T(test_layer__entries_sorted_with_parents_owner_and_mtime),
 		T(test_layer__long_paths_reproducible_across_processes),

@@ -35,9 +35,12 @@ static void created_now(char out[32])
 static json_t *sign_statement(const char *identity, const char *digest,
 			      json_t *annotations)
 {
-	json_t *st = cnai_intoto_statement(identity, digest + 7,
+	json_t *predicate = json_object(),
+	       *st = cnai_intoto_statement(identity, digest + 7,
 					   CNAI_COSIGN_SIGN_PREDICATE,
-					   json_object());
+					   predicate);
+
+	json_decref(predicate); /* the statement holds its own reference */
 
 	if (st && json_object_size(annotations))
 		json_object_set(json_array_get(json_object_get(st, "subject"),

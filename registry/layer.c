@@ -817,21 +817,19 @@ static int online_cpus(void)
 	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
-int cnai_layer_build(struct cnai_layer_info *out, int fd,
-		     const struct cnai_layer_entry *entries, size_t n,
+/* Sets up `s` to compress into `fd` as `opts` say. */
+static int sink_open(struct sink *s, int fd,
 		     const struct cnai_layer_opts *opts)
 {
 	static const struct cnai_layer_opts defaults = CNAI_LAYER_OPTS_INIT;
-	struct items it = { NULL, 0, 0 };
-	struct sink s;
 	int err, threads, level;
 	size_t block;
 
 	if (!opts)
 		opts = &defaults;
-	memset(&s, 0, sizeof(s));
-	s.fd = fd;
-	s.comp = opts->compression;
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->comp = opts->compression;
 	threads = opts->threads > 0 ? opts->threads : online_cpus();
 	if (threads > MAX_THREADS)
 		threads = MAX_THREADS;
@@ -839,72 +837,130 @@ int cnai_layer_build(struct cnai_layer_info *out, int fd,
 	if (block < 4096 || block > (1u << 30))
 		return cnai_error_set(CNAI_EINVALID, "gzip block size %zu: "
 				      "expected 4 KiB to 1 GiB", block);
-	if ((err = collect_entries(&it, entries, n)) < 0)
-		goto cleanup;
-	if ((err = cnai_sha256_init(&s.tar_hash)) < 0 ||
-	    (err = cnai_sha256_init(&s.out_hash)) < 0)
-		goto cleanup;
-	switch (s.comp) {
+	if ((err = cnai_sha256_init(&s->tar_hash)) < 0 ||
+	    (err = cnai_sha256_init(&s->out_hash)) < 0)
+		return err;
+	switch (s->comp) {
 	case CNAI_LAYER_GZIP:
 		level = opts->level ? opts->level : 1;
-		if (level < 1 || level > 9) {
-			err = cnai_error_set(CNAI_EINVALID, "gzip level %d: "
-					     "expected 1 to 9", level);
-			goto cleanup;
-		}
-		if ((err = gz_new(&s.gz, level, block, threads)) < 0 ||
-		    (err = gz_write_header(&s, level)) < 0)
-			goto cleanup;
+		if (level < 1 || level > 9)
+			return cnai_error_set(CNAI_EINVALID, "gzip level %d: "
+					      "expected 1 to 9", level);
+		if ((err = gz_new(&s->gz, level, block, threads)) < 0 ||
+		    (err = gz_write_header(s, level)) < 0)
+			return err;
 		break;
 	case CNAI_LAYER_ZSTD:
 		level = opts->level ? opts->level : 3;
-		if (level < 1 || level > ZSTD_maxCLevel()) {
-			err = cnai_error_set(CNAI_EINVALID, "zstd level %d: "
-					     "expected 1 to %d", level,
-					     ZSTD_maxCLevel());
-			goto cleanup;
-		}
-		s.zcap = ZSTD_CStreamOutSize();
-		if (!(s.zc = ZSTD_createCCtx()) ||
-		    !(s.zbuf = malloc(s.zcap))) {
-			err = cnai_error_set(CNAI_ERROR, "out of memory");
-			goto cleanup;
-		}
-		ZSTD_CCtx_setParameter(s.zc, ZSTD_c_compressionLevel, level);
-		ZSTD_CCtx_setParameter(s.zc, ZSTD_c_checksumFlag, 1);
+		if (level < 1 || level > ZSTD_maxCLevel())
+			return cnai_error_set(CNAI_EINVALID, "zstd level %d: "
+					      "expected 1 to %d", level,
+					      ZSTD_maxCLevel());
+		s->zcap = ZSTD_CStreamOutSize();
+		if (!(s->zc = ZSTD_createCCtx()) ||
+		    !(s->zbuf = malloc(s->zcap)))
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		ZSTD_CCtx_setParameter(s->zc, ZSTD_c_compressionLevel, level);
+		ZSTD_CCtx_setParameter(s->zc, ZSTD_c_checksumFlag, 1);
 		/* >= 1 worker: output independent of the count */
-		if (ZSTD_isError(ZSTD_CCtx_setParameter(s.zc, ZSTD_c_nbWorkers,
-							threads))) {
-			err = cnai_error_set(CNAI_ERROR, "libzstd was built "
-					     "without threads");
-			goto cleanup;
-		}
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(s->zc, ZSTD_c_nbWorkers,
+							threads)))
+			return cnai_error_set(CNAI_ERROR, "libzstd was built "
+					      "without threads");
 		break;
 	case CNAI_LAYER_NONE:
 		break;
 	}
-	if ((err = write_tar(&s, &it, opts->mtime)) < 0)
-		goto cleanup;
-	if (s.comp == CNAI_LAYER_GZIP && (err = gz_finish(&s)) < 0)
-		goto cleanup;
-	if (s.comp == CNAI_LAYER_ZSTD &&
-	    (err = zstd_run(&s, NULL, 0, ZSTD_e_end)) < 0)
-		goto cleanup;
+	return 0;
+}
+
+/* Ends the compressed stream and fills `out`. */
+static int sink_finish(struct cnai_layer_info *out, struct sink *s)
+{
+	int err;
+
+	if (s->comp == CNAI_LAYER_GZIP && (err = gz_finish(s)) < 0)
+		return err;
+	if (s->comp == CNAI_LAYER_ZSTD &&
+	    (err = zstd_run(s, NULL, 0, ZSTD_e_end)) < 0)
+		return err;
 	memset(out, 0, sizeof(*out));
-	if ((err = cnai_sha256_final(&s.tar_hash, out->diff_id)) < 0 ||
-	    (err = cnai_sha256_final(&s.out_hash, out->digest)) < 0)
+	if ((err = cnai_sha256_final(&s->tar_hash, out->diff_id)) < 0 ||
+	    (err = cnai_sha256_final(&s->out_hash, out->digest)) < 0)
+		return err;
+	out->size = s->out_size;
+	out->tar_size = s->tar_size;
+	out->media_type = cnai_layer_media_type(s->comp);
+	return 0;
+}
+
+static void sink_release(struct sink *s)
+{
+	cnai_sha256_release(&s->tar_hash);
+	cnai_sha256_release(&s->out_hash);
+	gz_free(s->gz);
+	ZSTD_freeCCtx(s->zc);
+	free(s->zbuf);
+}
+
+int cnai_layer_build(struct cnai_layer_info *out, int fd,
+		     const struct cnai_layer_entry *entries, size_t n,
+		     const struct cnai_layer_opts *opts)
+{
+	struct items it = { NULL, 0, 0 };
+	struct sink s;
+	int err;
+
+	if ((err = sink_open(&s, fd, opts)) < 0 ||
+	    (err = collect_entries(&it, entries, n)) < 0 ||
+	    (err = write_tar(&s, &it, opts ? opts->mtime : 0)) < 0)
 		goto cleanup;
-	out->size = s.out_size;
-	out->tar_size = s.tar_size;
-	out->media_type = cnai_layer_media_type(s.comp);
+	err = sink_finish(out, &s);
 cleanup:
-	cnai_sha256_release(&s.tar_hash);
-	cnai_sha256_release(&s.out_hash);
-	gz_free(s.gz);
-	ZSTD_freeCCtx(s.zc);
-	free(s.zbuf);
+	sink_release(&s);
 	items_release(&it);
 	return err;
+}
+
+struct cnai_layer_writer {
+	struct sink s;
+};
+
+int cnai_layer_writer_new(struct cnai_layer_writer **out, int fd,
+			  const struct cnai_layer_opts *opts)
+{
+	struct cnai_layer_writer *w = calloc(1, sizeof(*w));
+	int err;
+
+	*out = NULL;
+	if (!w)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if ((err = sink_open(&w->s, fd, opts)) < 0) {
+		cnai_layer_writer_free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+int cnai_layer_writer_add(struct cnai_layer_writer *w, const void *tar,
+			  size_t len)
+{
+	return sink_input(&w->s, tar, len);
+}
+
+int cnai_layer_writer_finish(struct cnai_layer_info *out,
+			     struct cnai_layer_writer *w)
+{
+	return sink_finish(out, &w->s);
+}
+
+void cnai_layer_writer_free(struct cnai_layer_writer *w)
+{
+	if (!w)
+		return;
+	sink_release(&w->s);
+	free(w);
 }
 
 int cnai_layer_raw(struct cnai_layer_info *out, int fd, const char *src)

@@ -95,6 +95,24 @@ int cnai_layer_build(struct cnai_layer_info *out, int fd,
 		     const struct cnai_layer_opts *opts);
 
 /*
+ * A layer from a tar someone else made (a `docker save` archive's
+ * uncompressed layers): the tar's bytes go in with cnai_layer_writer_add()
+ * in order, hashed (diff_id) and compressed as `opts` say (the same
+ * reproducible way as cnai_layer_build(); mtime is not used) into `fd`,
+ * whose bytes are hashed (digest). finish fills `out` once the tar has
+ * ended; free (NULL-safe) releases the writer, finished or not.
+ */
+struct cnai_layer_writer;
+
+int cnai_layer_writer_new(struct cnai_layer_writer **out, int fd,
+			  const struct cnai_layer_opts *opts);
+int cnai_layer_writer_add(struct cnai_layer_writer *w, const void *tar,
+			  size_t len);
+int cnai_layer_writer_finish(struct cnai_layer_info *out,
+			     struct cnai_layer_writer *w);
+void cnai_layer_writer_free(struct cnai_layer_writer *w);
+
+/*
  * A file used as a blob as it is (ModelPack's ".raw" layers): copies `src`
  * to `fd` while hashing it (fd < 0: only hashes). digest == diff_id, size ==
  * tar_size, media_type NULL (the caller names it).

@@ -363,6 +363,54 @@ static void test_layer__key_follows_inputs(void **state)
 	assert_string_not_equal(k1, k2);
 }
 
+/* A tar fed to a writer in odd pieces gives the layer cnai_layer_build
+ * gives for the same tar: same digest, same diff_id, same bytes. */
+static void test_layer__writer_compresses_a_tar_as_build_does(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_layer_opts o = CNAI_LAYER_OPTS_INIT;
+	struct cnai_layer_writer *w = NULL;
+	struct cnai_layer_entry e[3];
+	struct cnai_layer_info info;
+	struct cnai_buf got = CNAI_BUF_INIT;
+	char paths[3][600], path[700];
+	struct built gz, plain;
+	size_t off, piece;
+	int fd;
+
+	make_inputs(fx);
+	entries_for(fx, e, paths);
+	o.block_size = 65536;
+	assert_int_equal(build(fx, &gz, e, 3, &o), 0);
+	o.compression = CNAI_LAYER_NONE;
+	assert_int_equal(build(fx, &plain, e, 3, &o), 0);
+	o.compression = CNAI_LAYER_GZIP;
+	o.threads = 2;
+	snprintf(path, sizeof(path), "%s/w.layer", fx->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(cnai_layer_writer_new(&w, fd, &o), 0);
+	for (off = 0; off < plain.bytes.len; off += piece) {
+		piece = plain.bytes.len - off < 7777 ? plain.bytes.len - off
+						     : 7777;
+		assert_int_equal(cnai_layer_writer_add(
+					 w, plain.bytes.buf + off, piece), 0);
+	}
+	assert_int_equal(cnai_layer_writer_finish(&info, w), 0);
+	cnai_layer_writer_free(w);
+	close(fd);
+	assert_string_equal(info.digest, gz.info.digest);
+	assert_string_equal(info.diff_id, gz.info.diff_id);
+	assert_int_equal(info.size, gz.info.size);
+	assert_int_equal(info.tar_size, plain.bytes.len);
+	assert_string_equal(info.media_type, CNAI_MEDIA_LAYER_GZIP);
+	assert_int_equal(cnai_fs_read_file(&got, path, 0), 0);
+	assert_memory_equal(got.buf, gz.bytes.buf, gz.bytes.len);
+	cnai_buf_release(&got);
+	cnai_buf_release(&gz.bytes);
+	cnai_buf_release(&plain.bytes);
+}
+
 static void test_layer__compression_names(void **state)
 {
 	enum cnai_layer_compression c;
@@ -389,6 +437,7 @@ int main(void)
 		T(test_layer__empty_layer_is_a_valid_tar),
 		T(test_layer__raw_hashes_the_file),
 		T(test_layer__key_follows_inputs),
+		T(test_layer__writer_compresses_a_tar_as_build_does),
 		T(test_layer__compression_names),
 	};
 #undef T

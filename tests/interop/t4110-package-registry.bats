@@ -47,12 +47,6 @@ setup() {
 # The digest of the model image.
 image_digest() { cut -d' ' -f2 modelcar.out; }
 
-# Every file under a folder with its sha256, sorted: "path hash".
-tree_hashes() {
-	(cd "$1" && find . -type f -printf '%P\n' | LC_ALL=C sort |
-		while read -r f; do echo "$f $(sha256sum <"$f" | cut -c1-64)"; done)
-}
-
 @test "a pushed image is what skopeo inspects and copies, and umoci unpacks its files" {
 	d=$(image_digest)
 	repo="$REG/push/digits"

@@ -588,24 +588,27 @@ static int is_archive_path(const char *base)
 }
 
 /* Pulls a registry base into the store, tagged by its reference. */
-static int base_from_registry(struct cnai_oci_desc *out, struct cnai_store *st,
+static int base_from_registry(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 			      const char *ref, const char *platform)
 {
 	struct cnai_registry_opts ro = CNAI_REGISTRY_OPTS_INIT;
+	struct cnai_store *st = ctx->store;
 	char digest[CNAI_DIGEST_LEN];
 	int err;
 
 	ro.platform = platform ? platform : "linux/amd64";
 	if ((err = cnai_registry_pull(digest, ref, st->oci, ref, &ro)) < 0 ||
-	    (err = cnai_image_record(st, digest, ref, NULL)) < 0)
+	    (err = cnai_image_record(st, digest, ref, NULL)) < 0 ||
+	    (err = package_record_blobs(ctx, digest, ref)) < 0)
 		return err;
 	return cnai_oci_resolve(out, st->oci, digest);
 }
 
 /* The base image's manifest and config, or a fresh config for scratch. */
-static int load_base(json_t **config, json_t **layers, struct cnai_store *st,
+static int load_base(json_t **config, json_t **layers, struct cnai_ctx *ctx,
 		     const struct build_opts *o)
 {
+	struct cnai_store *st = ctx->store;
 	static const struct cnai_oci_platform amd64 = { "linux", "amd64", "" };
 	struct cnai_oci_platform want, *wp = NULL;
 	struct cnai_oci_desc root, img;
@@ -645,7 +648,7 @@ static int load_base(json_t **config, json_t **layers, struct cnai_store *st,
 					      "in the store; 'cnai package "
 					      "pull' it first", o->base);
 		cnai_error_clear();
-		if ((err = base_from_registry(&root, st, o->base,
+		if ((err = base_from_registry(&root, ctx, o->base,
 					      o->platform)) < 0)
 			return err;
 	}
@@ -689,10 +692,11 @@ static int add_layer(json_t *config, json_t *layers,
 		       : 0;
 }
 
-static int build_image(struct cnai_oci_desc *out, struct cnai_store *st,
+static int build_image(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 		       const struct cnai_model_version *v,
 		       const struct build_opts *o)
 {
+	struct cnai_store *st = ctx->store;
 	struct cnai_layer_info runtime, model;
 	struct cnai_oci_image_opts io = { 0 };
 	struct cnai_oci_desc cfg_d;
@@ -705,7 +709,7 @@ static int build_image(struct cnai_oci_desc *out, struct cnai_store *st,
 	int err;
 
 	snprintf(models_dir, sizeof(models_dir), "/models/%s", v->name);
-	if ((err = load_base(&config, &base_layers, st, o)) < 0)
+	if ((err = load_base(&config, &base_layers, ctx, o)) < 0)
 		goto cleanup;
 	if (o->format == FMT_SERVE &&
 	    ((err = runtime_layer(&runtime, st, o)) < 0 ||
@@ -845,7 +849,7 @@ int package_build(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	}
 	err = o.format == FMT_ARTIFACT ? build_artifact(&d, ctx->store, v, &o)
-				       : build_image(&d, ctx->store, v, &o);
+				       : build_image(&d, ctx, v, &o);
 	if (err < 0)
 		goto cleanup;
 	if (cnai_oci_platform_parse(&plat, o.platform ? o.platform

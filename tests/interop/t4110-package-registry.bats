@@ -175,3 +175,44 @@ pushed $REG/push/again:1@$d"
 	assert_equal "$(echo "$output" | jq -r '.manifest.layers[0].digest')" "$base_layer"
 	assert_equal "$(echo "$output" | jq -r '.manifest.layers | length')" 2
 }
+
+# The registry's access log lines for repository $1's blob requests:
+# "METHOD PATH STATUS", query strings unescaped.
+blob_requests() {
+	grep -o "\"[A-Z]* /v2/$1/blobs/[^\"]*\" [0-9]*" "$REG_DIR/log" |
+		sed -e 's/^"//' -e 's/ HTTP\/1\.1"//' -e 's/%3A/:/g' -e 's/%2F/\//g' -e 's/_state=[^&]*&//'
+}
+
+@test "a push to a second repository mounts the blobs from the first, and uploads only what it lacks" {
+	cnai package push digits:1-modelcar "$REG/mount/a:1" >/dev/null
+	run --separate-stderr cnai package push digits:1-modelcar "$REG/mount/b:1"
+	[ "$status" -eq 0 ]
+	assert_equal "$(skopeo_digest "docker://$REG/mount/b:1")" "$(image_digest)"
+	layer=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.layers[0].digest')
+	config=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.config.digest')
+	# one mount per blob, answered 201; nothing uploaded
+	diff -u <(printf 'POST /v2/mount/b/blobs/uploads/?mount=%s&from=mount/a 201\n' "$config" "$layer" | sort) \
+		<(blob_requests mount/b | grep -E '^(POST|PATCH|PUT)' | sort)
+	# an image with one more layer: the base layer is mounted, the new
+	# one's mount is declined (202) and it is uploaded in that session
+	echo other >other.onnx
+	cnai model register other other.onnx >/dev/null
+	cnai package other --format modelcar --base digits:1-modelcar --tag other:1 >/dev/null
+	new=$(cnai package inspect other:1 --json | jq -r '.manifest.layers[1].digest')
+	run --separate-stderr cnai package push other:1 "$REG/mount/c:1"
+	[ "$status" -eq 0 ]
+	assert_equal "$(skopeo_digest "docker://$REG/mount/c:1")" "$(cnai package inspect other:1 --json | jq -r .digest)"
+	# (from mount/a or mount/b: both hold the base layer)
+	requests=$(blob_requests mount/c | grep -E '^(POST|PATCH|PUT)' | sed 's|&from=mount/[ab] | |')
+	assert_contains "$requests" "POST /v2/mount/c/blobs/uploads/?mount=$layer 201"
+	assert_contains "$requests" "POST /v2/mount/c/blobs/uploads/?mount=$new 202"
+	[[ "$requests" =~ "PUT /v2/mount/c/blobs/uploads/"[^?]*"?digest=$new 201" ]]
+	[ "$(grep -c "^PUT .*digest=$layer" <<<"$requests")" -eq 0 ]
+	# a pull records where its blobs came from as well: a new store that
+	# pulled mount/a:1 mounts both blobs from there
+	mkdir fresh && cd fresh && cnai init >/dev/null
+	cnai package pull "$REG/mount/a:1" >/dev/null
+	cnai package push "$REG/mount/a:1" "$REG/mount/d:1" >/dev/null
+	assert_equal "$(blob_requests mount/d | grep -cE '^(PATCH|PUT)')" 0
+	assert_equal "$(blob_requests mount/d | grep -c '^POST .*&from=mount/a 201$')" 2
+}

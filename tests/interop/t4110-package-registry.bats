@@ -216,3 +216,33 @@ blob_requests() {
 	assert_equal "$(blob_requests mount/d | grep -cE '^(PATCH|PUT)')" 0
 	assert_equal "$(blob_requests mount/d | grep -c '^POST .*&from=mount/a 201$')" 2
 }
+
+# on_tty CMD...: runs cnai with a terminal as stdout and stderr (util-linux
+# script), its output in $output with the terminal's CRs removed.
+on_tty() {
+	local cmd="$CNAI_BIN" a
+	for a in "$@"; do cmd+=" $(printf '%q' "$a")"; done
+	output=$(script -qec "$cmd" /dev/null | tr -d '\r')
+}
+
+@test "per-blob progress lines are drawn on a terminal only, never with -q or --json" {
+	d=$(image_digest)
+	layer=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.layers[0].digest')
+	# not a terminal: nothing on stderr
+	run --separate-stderr cnai package push digits:1-modelcar "$REG/progress/a:1"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	# a terminal: a line per blob, ending "done", before the result
+	on_tty package push digits:1-modelcar "$REG/progress/b:1"
+	[[ "$output" =~ "${layer:0:19}  "[0-9.]+" KiB"" "+"done"$'\n' ]]
+	assert_contains "$output" "pushed $REG/progress/b:1@$d"
+	on_tty package pull "$REG/progress/b:1" --tag pulled
+	assert_contains "$output" "${layer:0:19}"
+	# -q and --json: the result alone
+	on_tty -q package push digits:1-modelcar "$REG/progress/c:1"
+	assert_equal "$output" "pushed $REG/progress/c:1@$d"
+	on_tty package push digits:1-modelcar "$REG/progress/d:1" --json
+	assert_equal "$(jq -r .digest <<<"$output")" "$d"
+	on_tty -q package pull "$REG/progress/b:1" --tag pulled
+	assert_equal "$output" "pulled $d"
+}

@@ -15,8 +15,10 @@
  * KiB before it and ended on a byte boundary, so the blocks join into ONE
  * ordinary gzip member (the CRC is combined). A single 1 GiB weight file
  * uses every core this way, which building several layers at once would
- * not. The bytes depend on the block size and level, never on the number
- * of threads. zstd uses libzstd's own workers (always at least one, which
+ * not. A block that three deflated samples show to be incompressible is
+ * stored (level 0) instead: deflate spends as long searching random bytes
+ * as text, for no gain. The bytes depend on the block size and level,
+ * never on the number of threads. zstd uses libzstd's own workers (always at least one, which
  * makes its output the same whatever the count).
  */
 #ifndef CNAI_REGISTRY_LAYER_H

@@ -81,6 +81,10 @@ check_on_base() {
 	run --separate-stderr env SOURCE_DATE_EPOCH=$EPOCH "$CNAI_BIN" package digits --format modelcar --base sk.tar --tag plain
 	[ "$status" -eq 0 ]
 	assert_equal "$(manifest_in .cnai/oci plain | jq -c .layers)" "$(manifest_in .cnai/oci on-skopeo | jq -c .layers)"
+	# and "@0" is its first image, as skopeo says
+	run --separate-stderr env SOURCE_DATE_EPOCH=$EPOCH "$CNAI_BIN" package digits --format modelcar --base docker-archive:sk.tar:@0 --tag first
+	[ "$status" -eq 0 ]
+	assert_equal "$(manifest_in .cnai/oci first | jq -c .layers)" "$(manifest_in .cnai/oci on-skopeo | jq -c .layers)"
 	run --separate-stderr cnai fsck
 	[ "$status" -eq 0 ]
 }
@@ -143,6 +147,9 @@ refused() {
 	    member(t, "../../etc/cron.d/x", b"* * * * * root true\n")
 	with tarfile.open("abs.tar", "w") as t:
 	    member(t, "/etc/passwd", b"x")
+	with tarfile.open("two.tar", "w") as t:
+	    member(t, "manifest.json", b'[{"Config":"a.json","RepoTags":["a:1"],"Layers":[]},'
+	           b'{"Config":"b.json","Layers":[]}]')
 	with tarfile.open("link.tar", "w") as t:
 	    member(t, "manifest.json", b'[{"Config":"c.json","Layers":["l.tar"]}]')
 	    member(t, "l.tar", link="../../../etc/shadow")
@@ -155,5 +162,7 @@ refused() {
 	refused abs.tar "'abs.tar': member '/etc/passwd' escapes the archive; refusing it"
 	refused link.tar "'link.tar': link target '../../../etc/shadow' escapes the archive; refusing it"
 	refused docker-archive:sk.tar:team/base:2 "'sk.tar' has no image 'team/base:2' (it has: docker.io/team/base:1)"
+	refused two.tar "'two.tar' holds 2 images; name one as docker-archive:two.tar:<repo>:<tag> (it has: a:1, @1)"
+	refused docker-archive:two.tar:@2 "'two.tar' has no image '@2' (it has: a:1, @1)"
 	assert_equal "$(store_state)" "$before"
 }

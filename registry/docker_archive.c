@@ -237,9 +237,9 @@ static int scan(struct archive_plan *p)
 	}
 	err = rc == ARCHIVE_EOF ? 0 : read_error(a, p, p->n == 0);
 	if (!err && !p->has_manifest)
-		err = cnai_error_set(CNAI_EINVALID, "'%s' has no manifest.json: it "
-				     "is not a 'docker save' archive",
-				     p->file);
+		err = cnai_error_set(CNAI_EINVALID, "'%s' has no "
+				     "manifest.json: it is not a 'docker "
+				     "save' archive", p->file);
 cleanup:
 	archive_read_free(a);
 	return err;
@@ -263,9 +263,10 @@ static int resolve(size_t *out, const struct archive_plan *p,
 			if (!strcmp(p->m[i].path, want))
 				break;
 		if (i == (size_t)-1) {
-			err = cnai_error_set(CNAI_EINVALID, "'%s': manifest.json "
-					     "names '%s', which the archive "
-					     "does not hold", p->file, name);
+			err = cnai_error_set(CNAI_EINVALID, "'%s': "
+					     "manifest.json names '%s', which "
+					     "the archive does not hold",
+					     p->file, name);
 			goto cleanup;
 		}
 		if (p->m[i].type == M_FILE) {
@@ -312,10 +313,12 @@ static void list_images(struct cnai_buf *out, json_t *items)
 
 		if (!json_array_size(tags))
 			cnai_buf_addf(out, "%s@%zu", out->len ? ", " : "", i);
-		json_array_foreach(tags, j, t)
+		json_array_foreach(tags, j, t) {
+			const char *tag = json_string_value(t);
+
 			cnai_buf_addf(out, "%s%s", out->len ? ", " : "",
-				      json_string_value(t) ? json_string_value(t)
-							   : "?");
+				      tag ? tag : "?");
+		}
 	}
 }
 
@@ -407,8 +410,9 @@ static int plan_image(struct archive_plan *p, const char *image)
 	}
 	json_array_foreach(layers, i, l) {
 		if (!json_is_string(l)) {
-			err = cnai_error_set(CNAI_EINVALID, "'%s': manifest.json:"
-					     " a layer is not a path", p->file);
+			err = cnai_error_set(CNAI_EINVALID, "'%s': "
+					     "manifest.json: a layer is not a "
+					     "path", p->file);
 			goto cleanup;
 		}
 		if ((err = resolve(&p->layers[i], p, json_string_value(l))) < 0)
@@ -436,7 +440,8 @@ struct gz_pass {
 };
 
 static int gz_pass_add(struct gz_pass *g, const unsigned char *data,
-		       size_t len, const char *name)
+		       size_t len, const struct archive_plan *p,
+		       const char *name)
 {
 	int rc, err;
 
@@ -452,8 +457,9 @@ static int gz_pass_add(struct gz_pass *g, const unsigned char *data,
 		g->z.avail_out = CHUNK;
 		rc = inflate(&g->z, Z_NO_FLUSH);
 		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
-			return cnai_error_set(CNAI_EINVALID, "layer '%s' is not "
-					      "valid gzip: %s", name,
+			return cnai_error_set(CNAI_EINVALID, "'%s': layer '%s' "
+					      "is not valid gzip: %s", p->file,
+					      name,
 					      g->z.msg ? g->z.msg : "bad data");
 		if ((err = cnai_sha256_update(&g->tar, g->out,
 					      CHUNK - g->z.avail_out)) < 0)
@@ -541,12 +547,13 @@ static int import_layer(struct cnai_layer_info *out, struct archive *a,
 	while (n > 0) {
 		if (!gzip)
 			err = cnai_layer_writer_add(lw, buf, (size_t)n);
-		else if ((err = cnai_sha256_update(&raw, buf, (size_t)n)) == 0 &&
+		else if ((err = cnai_sha256_update(&raw, buf,
+						   (size_t)n)) == 0 &&
 			 cnai_fs_write_all(w.fd, buf, (size_t)n) < 0)
 			err = cnai_error_set_errno(CNAI_ERROR, "cannot write a "
 						   "blob in '%s'", dir);
 		else if (err == 0)
-			err = gz_pass_add(&g, buf, (size_t)n, name);
+			err = gz_pass_add(&g, buf, (size_t)n, p, name);
 		if (err < 0)
 			goto cleanup;
 		raw_size += (uint64_t)n;

@@ -130,12 +130,12 @@ refused() {
 	[ -z "$output" ]
 }
 
-@test "a missing archive, not a tar, no manifest.json, an escaping path, an image not there: exit 2, nothing written" {
+@test "a missing archive, not a tar, no manifest.json, an escaping path, an image not there, a cut layer: exit 2, nothing written" {
 	skopeo copy -q oci:lay:base docker-archive:sk.tar:team/base:1
 	echo hello >notes.txt
 	tar -cf nomanifest.tar notes.txt
 	python3 - <<-'EOF'
-	import io, tarfile
+	import gzip, io, tarfile
 	def member(t, name, data=b"", link=None):
 	    i = tarfile.TarInfo(name)
 	    if link:
@@ -150,6 +150,10 @@ refused() {
 	with tarfile.open("two.tar", "w") as t:
 	    member(t, "manifest.json", b'[{"Config":"a.json","RepoTags":["a:1"],"Layers":[]},'
 	           b'{"Config":"b.json","Layers":[]}]')
+	with tarfile.open("cut.tar", "w") as t:
+	    member(t, "manifest.json", b'[{"Config":"c.json","Layers":["l.tar.gz"]}]')
+	    member(t, "c.json", b'{"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}')
+	    member(t, "l.tar.gz", gzip.compress(bytes(10240))[:-12])
 	with tarfile.open("link.tar", "w") as t:
 	    member(t, "manifest.json", b'[{"Config":"c.json","Layers":["l.tar"]}]')
 	    member(t, "l.tar", link="../../../etc/shadow")
@@ -162,6 +166,7 @@ refused() {
 	refused abs.tar "'abs.tar': member '/etc/passwd' escapes the archive; refusing it"
 	refused link.tar "'link.tar': link target '../../../etc/shadow' escapes the archive; refusing it"
 	refused docker-archive:sk.tar:team/base:2 "'sk.tar' has no image 'team/base:2' (it has: docker.io/team/base:1)"
+	refused cut.tar "'cut.tar': layer 'l.tar.gz' is truncated gzip"
 	refused two.tar "'two.tar' holds 2 images; name one as docker-archive:two.tar:<repo>:<tag> (it has: a:1, @1)"
 	refused docker-archive:two.tar:@2 "'two.tar' has no image '@2' (it has: a:1, @1)"
 	assert_equal "$(store_state)" "$before"

@@ -44,8 +44,11 @@ S(opt_build,
   "                            NAME:VERSION-artifact)",
   "    --base <image>          a base image: a tag in the store, "
   "oci:<dir>[:<tag>],",
-  "                            or a registry reference (pulled first); "
-  "default scratch",
+  "                            a registry reference (pulled first), or a "
+  "'docker save'",
+  "                            tar: docker-archive:<file>[:<repo>:<tag>] or "
+  "its path;",
+  "                            default scratch",
   "    --platform <os>/<arch>  pick from a multi-platform base (default "
   "linux/amd64)",
   "    --label <k>=<v>         a config label",

@@ -78,6 +78,10 @@ struct upload_src {
 	struct cnai_sha256 *hash;
 	uint64_t *hashed;
 	int err; /* 1 short file, 2 read error, 3 hash error */
+	/* progress: bytes handed to curl, reported every PROGRESS_STEP */
+	struct cnai_registry *r;
+	const char *digest;
+	uint64_t total, reported;
 };
 
 struct req {
@@ -265,6 +269,12 @@ static size_t file_read_cb(char *buf, size_t size, size_t n,
 		*u->hashed = off + (uint64_t)got;
 	}
 	u->pos += (uint64_t)got;
+	if (u->r && u->r->opts.progress &&
+	    off + (uint64_t)got >= u->reported + PROGRESS_STEP) {
+		u->reported = off + (uint64_t)got;
+		u->r->opts.progress(u->r->opts.progress_ctx, u->digest,
+				    u->reported, u->total);
+	}
 	return (size_t)got;
 }
 
@@ -1003,6 +1013,10 @@ static int blob_push_once(struct conn *c, const char *dir,
 	src.path = path;
 	src.hash = &h;
 	src.hashed = &hashed;
+	src.r = r;
+	src.digest = d->digest;
+	src.total = d->size;
+	progress(r, d->digest, 0, d->size);
 	/* start an upload, or mount */
 	if (r->opts.mount_from) {
 		char *e1 = curl_easy_escape(c->h, d->digest, 0);
@@ -1151,6 +1165,7 @@ static int blob_pull(struct conn *c, const char *dir,
 	}
 	if ((err = cnai_oci_blob_open(&w, dir)) < 0)
 		return err;
+	progress(r, d->digest, 0, d->size);
 	req_init(&q, "GET");
 	q.follow = 1;
 	q.sink_fd = w.fd;

@@ -39,8 +39,9 @@
 
 /*
  * Called as bytes of a blob move, from the worker threads (so it must be
- * thread-safe); `done` == `total` once the blob is there, including when
- * it was skipped because the registry had it.
+ * thread-safe): `done` 0 when a transfer starts (again, on a retry), then
+ * about every MiB, and `done` == `total` once the blob is there, including
+ * when it was skipped because the registry (or the layout) had it.
  */
 typedef void (*cnai_registry_progress_fn)(void *ctx, const char *digest,
 					  uint64_t done, uint64_t total);

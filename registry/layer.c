@@ -10,14 +10,6 @@
  * block is joined with crc32_combine(). Workers take ready blocks from a
  * ring of slots; the producing thread (the one libarchive calls back on)
  * writes finished blocks in order, waiting only when the ring is full.
- *
- * Model weights are often close to random bytes, which deflate cannot
- * shrink but still spends its full effort on (about 40 MB/s a core at
- * level 1). So each block is first probed: a few small samples across it
- * are deflated, and when none of them shrinks the block is written as
- * stored deflate blocks (level 0, a copy) instead. The probe depends only
- * on the block's bytes, so the output stays the same on every machine and
- * thread count.
  */
 #include "registry/layer.h"
 
@@ -44,9 +36,8 @@ enum {
 	DICT = 32768,
 	DEFAULT_BLOCK = 1 << 20,
 	MAX_THREADS = 64,
-	KEY_VERSION = 2, /* 2: incompressible blocks stored (probe_slot) */
-	PROBES = 4,
-	PROBE_LEN = 4096,
+	KEY_VERSION = 2, /* 2: incompressible blocks stored */
+	PROBE = 16384,    /* bytes of each sample incompressible() tries */
 };
 
 /* ---- entries: normalise, add parents, sort ---- */
@@ -290,6 +281,16 @@ struct slot {
 	char errmsg[256];
 };
 
+/*
+ * A worker's zlib state: the stream that deflates blocks and a probe that
+ * deflates samples of them (see incompressible()).
+ */
+struct deflater {
+	z_stream z, probe;
+	unsigned char *scratch;
+	int level, ok;
+};
+
 struct gz {
 	int level;
 	size_t block;
@@ -304,18 +305,7 @@ struct gz {
 	uint64_t fill_seq, emit_seq;
 	uLong crc;
 	uint64_t isize;
-	struct zset *inline_z; /* threads == 1: compress in the producer */
-};
-
-/*
- * The zlib streams one compressing thread uses: `main` at the layer's
- * level, `stored` at level 0 for incompressible blocks, `probe` (level 1)
- * for the samples that decide between them.
- */
-struct zset {
-	z_stream main, stored, probe;
-	int live; /* how many of the three were initialised */
-	unsigned char probe_out[PROBE_LEN + 1024];
+	struct deflater inline_d; /* threads == 1: compress in the producer */
 };
 
 static int z_init(z_stream *z, int level)
@@ -325,71 +315,78 @@ static int z_init(z_stream *z, int level)
 			    Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
 }
 
-static int zset_init(struct zset *zs, int level)
+static void deflater_init(struct deflater *d, int level)
 {
-	zs->live = 0;
-	if (z_init(&zs->main, level) < 0)
-		return -1;
-	zs->live = 1;
-	if (z_init(&zs->stored, 0) < 0)
-		return -1;
-	zs->live = 2;
-	if (z_init(&zs->probe, 1) < 0)
-		return -1;
-	zs->live = 3;
-	return 0;
+	memset(d, 0, sizeof(*d));
+	d->level = level;
+	if (z_init(&d->z, level) < 0)
+		return;
+	if (z_init(&d->probe, 1) < 0) {
+		deflateEnd(&d->z);
+		return;
+	}
+	if (!(d->scratch = malloc(2 * PROBE))) {
+		deflateEnd(&d->z);
+		deflateEnd(&d->probe);
+		return;
+	}
+	d->ok = 1;
 }
 
-static void zset_end(struct zset *zs)
+static void deflater_end(struct deflater *d)
 {
-	if (zs->live > 0)
-		deflateEnd(&zs->main);
-	if (zs->live > 1)
-		deflateEnd(&zs->stored);
-	if (zs->live > 2)
-		deflateEnd(&zs->probe);
-	zs->live = 0;
+	if (!d->ok)
+		return;
+	deflateEnd(&d->z);
+	deflateEnd(&d->probe);
+	free(d->scratch);
+	d->ok = 0;
 }
 
-/* 1 when no sample of the block shrinks by 2% under deflate. Blocks
- * too small to sample are compressed. */
-static int incompressible(struct zset *zs, const unsigned char *p, size_t n)
+/*
+ * Whether a block is not worth deflating. zlib's matcher spends as long
+ * on random bytes (weights of full entropy, compressed files) as on text,
+ * eight times longer than on text at level 1, only to emit stored blocks
+ * in the end. Three samples (start, middle, end) are deflated alone at
+ * level 1; when none shrinks by 1/64, the block is stored (level 0): the
+ * same size within a few bytes per 64 KiB, in a fraction of the time. The
+ * answer depends on the bytes alone, so the output stays reproducible.
+ */
+static int incompressible(struct deflater *d, const unsigned char *p,
+			  size_t len)
 {
 	size_t i;
 
-	if (n < (size_t)PROBES * PROBE_LEN * 4)
+	if (len < 4 * PROBE)
 		return 0;
-	for (i = 0; i < PROBES; i++) {
-		z_stream *z = &zs->probe;
-		size_t out;
+	for (i = 0; i < 3; i++) {
+		const unsigned char *at = p + i * ((len - PROBE) / 2);
 
-		if (deflateReset(z) != Z_OK)
+		if (deflateReset(&d->probe) != Z_OK)
 			return 0;
-		z->next_in = (unsigned char *)p + (n / PROBES) * i;
-		z->avail_in = PROBE_LEN;
-		z->next_out = zs->probe_out;
-		z->avail_out = sizeof(zs->probe_out);
-		if (deflate(z, Z_FINISH) != Z_STREAM_END)
-			return 0;
-		out = sizeof(zs->probe_out) - z->avail_out;
-		if (out * 100 < (size_t)PROBE_LEN * 98)
+		d->probe.next_in = (unsigned char *)at;
+		d->probe.avail_in = PROBE;
+		d->probe.next_out = d->scratch;
+		d->probe.avail_out = 2 * PROBE;
+		if (deflate(&d->probe, Z_FINISH) != Z_STREAM_END ||
+		    d->probe.total_out < PROBE - PROBE / 64)
 			return 0;
 	}
 	return 1;
 }
 
-static int deflate_slot(struct zset *zs, struct slot *sl)
+static int deflate_slot(struct deflater *d, struct slot *sl)
 {
 	const unsigned char *in = sl->in + sl->dict_len;
-	z_stream *z = &zs->main;
+	z_stream *z = &d->z;
 	int rc;
 
 	sl->crc = crc32(0L, in, (uInt)sl->in_len);
-	if (incompressible(zs, in, sl->in_len))
-		z = &zs->stored; /* no matches to find: no dictionary either */
-	if (deflateReset(z) != Z_OK)
+	if (deflateReset(z) != Z_OK ||
+	    deflateParams(z, incompressible(d, in, sl->in_len) ? 0 : d->level,
+			  Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
-	if (z == &zs->main && sl->dict_len &&
+	if (sl->dict_len &&
 	    deflateSetDictionary(z, sl->in, (uInt)sl->dict_len) != Z_OK)
 		return -1;
 	z->next_in = (unsigned char *)in;
@@ -408,8 +405,9 @@ static int deflate_slot(struct zset *zs, struct slot *sl)
 static void *gz_worker(void *arg)
 {
 	struct gz *g = arg;
-	struct zset *zs = malloc(sizeof(*zs));
-	int zok = zs && zset_init(zs, g->level) == 0;
+	struct deflater d;
+
+	deflater_init(&d, g->level);
 
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
@@ -431,15 +429,13 @@ static void *gz_worker(void *arg)
 		}
 		pick->state = SLOT_BUSY;
 		pthread_mutex_unlock(&g->mu);
-		pick->err = !zok || deflate_slot(zs, pick) < 0;
+		pick->err = !d.ok || deflate_slot(&d, pick) < 0;
 		pthread_mutex_lock(&g->mu);
 		pick->state = SLOT_DONE;
 		pthread_cond_broadcast(&g->cond);
 	}
 	pthread_mutex_unlock(&g->mu);
-	if (zs)
-		zset_end(zs);
-	free(zs);
+	deflater_end(&d);
 	return NULL;
 }
 
@@ -458,9 +454,7 @@ static void gz_free(struct gz *g)
 		for (t = 0; t < g->started; t++)
 			pthread_join(g->threads[t], NULL);
 	}
-	if (g->inline_z)
-		zset_end(g->inline_z);
-	free(g->inline_z);
+	deflater_end(&g->inline_d);
 	for (i = 0; i < g->nslots && g->slots; i++) {
 		free(g->slots[i].in);
 		free(g->slots[i].out);
@@ -497,8 +491,8 @@ static int gz_new(struct gz **out, int level, size_t block, int threads)
 			goto oom;
 	}
 	if (threads <= 1) {
-		if (!(g->inline_z = calloc(1, sizeof(*g->inline_z))) ||
-		    zset_init(g->inline_z, level) < 0) {
+		deflater_init(&g->inline_d, level);
+		if (!g->inline_d.ok) {
 			gz_free(g);
 			return cnai_error_set(CNAI_ERROR, "cannot start zlib");
 		}
@@ -575,7 +569,7 @@ static int gz_dispatch(struct sink *s, int last)
 	sl->last = last;
 	sl->seq = g->fill_seq;
 	if (g->nthreads <= 1) {
-		sl->err = deflate_slot(g->inline_z, sl) < 0;
+		sl->err = deflate_slot(&g->inline_d, sl) < 0;
 		g->fill_seq++;
 		if ((err = gz_emit_slot(s, sl)) < 0)
 			return err;
@@ -895,21 +889,19 @@ static int online_cpus(void)
 	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
-int cnai_layer_build(struct cnai_layer_info *out, int fd,
-		     const struct cnai_layer_entry *entries, size_t n,
+/* Sets up `s` to compress into `fd` as `opts` say. */
+static int sink_open(struct sink *s, int fd,
 		     const struct cnai_layer_opts *opts)
 {
 	static const struct cnai_layer_opts defaults = CNAI_LAYER_OPTS_INIT;
-	struct items it = { NULL, 0, 0 };
-	struct sink s;
 	int err, threads, level;
 	size_t block;
 
 	if (!opts)
 		opts = &defaults;
-	memset(&s, 0, sizeof(s));
-	s.fd = fd;
-	s.comp = opts->compression;
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->comp = opts->compression;
 	threads = opts->threads > 0 ? opts->threads : online_cpus();
 	if (threads > MAX_THREADS)
 		threads = MAX_THREADS;
@@ -917,72 +909,130 @@ int cnai_layer_build(struct cnai_layer_info *out, int fd,
 	if (block < 4096 || block > (1u << 30))
 		return cnai_error_set(CNAI_EINVALID, "gzip block size %zu: "
 				      "expected 4 KiB to 1 GiB", block);
-	if ((err = collect_entries(&it, entries, n)) < 0)
-		goto cleanup;
-	if ((err = cnai_sha256_init(&s.tar_hash)) < 0 ||
-	    (err = cnai_sha256_init(&s.out_hash)) < 0)
-		goto cleanup;
-	switch (s.comp) {
+	if ((err = cnai_sha256_init(&s->tar_hash)) < 0 ||
+	    (err = cnai_sha256_init(&s->out_hash)) < 0)
+		return err;
+	switch (s->comp) {
 	case CNAI_LAYER_GZIP:
 		level = opts->level ? opts->level : 1;
-		if (level < 1 || level > 9) {
-			err = cnai_error_set(CNAI_EINVALID, "gzip level %d: "
-					     "expected 1 to 9", level);
-			goto cleanup;
-		}
-		if ((err = gz_new(&s.gz, level, block, threads)) < 0 ||
-		    (err = gz_write_header(&s, level)) < 0)
-			goto cleanup;
+		if (level < 1 || level > 9)
+			return cnai_error_set(CNAI_EINVALID, "gzip level %d: "
+					      "expected 1 to 9", level);
+		if ((err = gz_new(&s->gz, level, block, threads)) < 0 ||
+		    (err = gz_write_header(s, level)) < 0)
+			return err;
 		break;
 	case CNAI_LAYER_ZSTD:
 		level = opts->level ? opts->level : 3;
-		if (level < 1 || level > ZSTD_maxCLevel()) {
-			err = cnai_error_set(CNAI_EINVALID, "zstd level %d: "
-					     "expected 1 to %d", level,
-					     ZSTD_maxCLevel());
-			goto cleanup;
-		}
-		s.zcap = ZSTD_CStreamOutSize();
-		if (!(s.zc = ZSTD_createCCtx()) ||
-		    !(s.zbuf = malloc(s.zcap))) {
-			err = cnai_error_set(CNAI_ERROR, "out of memory");
-			goto cleanup;
-		}
-		ZSTD_CCtx_setParameter(s.zc, ZSTD_c_compressionLevel, level);
-		ZSTD_CCtx_setParameter(s.zc, ZSTD_c_checksumFlag, 1);
+		if (level < 1 || level > ZSTD_maxCLevel())
+			return cnai_error_set(CNAI_EINVALID, "zstd level %d: "
+					      "expected 1 to %d", level,
+					      ZSTD_maxCLevel());
+		s->zcap = ZSTD_CStreamOutSize();
+		if (!(s->zc = ZSTD_createCCtx()) ||
+		    !(s->zbuf = malloc(s->zcap)))
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		ZSTD_CCtx_setParameter(s->zc, ZSTD_c_compressionLevel, level);
+		ZSTD_CCtx_setParameter(s->zc, ZSTD_c_checksumFlag, 1);
 		/* >= 1 worker: output independent of the count */
-		if (ZSTD_isError(ZSTD_CCtx_setParameter(s.zc, ZSTD_c_nbWorkers,
-							threads))) {
-			err = cnai_error_set(CNAI_ERROR, "libzstd was built "
-					     "without threads");
-			goto cleanup;
-		}
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(s->zc, ZSTD_c_nbWorkers,
+							threads)))
+			return cnai_error_set(CNAI_ERROR, "libzstd was built "
+					      "without threads");
 		break;
 	case CNAI_LAYER_NONE:
 		break;
 	}
-	if ((err = write_tar(&s, &it, opts->mtime)) < 0)
-		goto cleanup;
-	if (s.comp == CNAI_LAYER_GZIP && (err = gz_finish(&s)) < 0)
-		goto cleanup;
-	if (s.comp == CNAI_LAYER_ZSTD &&
-	    (err = zstd_run(&s, NULL, 0, ZSTD_e_end)) < 0)
-		goto cleanup;
+	return 0;
+}
+
+/* Ends the compressed stream and fills `out`. */
+static int sink_finish(struct cnai_layer_info *out, struct sink *s)
+{
+	int err;
+
+	if (s->comp == CNAI_LAYER_GZIP && (err = gz_finish(s)) < 0)
+		return err;
+	if (s->comp == CNAI_LAYER_ZSTD &&
+	    (err = zstd_run(s, NULL, 0, ZSTD_e_end)) < 0)
+		return err;
 	memset(out, 0, sizeof(*out));
-	if ((err = cnai_sha256_final(&s.tar_hash, out->diff_id)) < 0 ||
-	    (err = cnai_sha256_final(&s.out_hash, out->digest)) < 0)
+	if ((err = cnai_sha256_final(&s->tar_hash, out->diff_id)) < 0 ||
+	    (err = cnai_sha256_final(&s->out_hash, out->digest)) < 0)
+		return err;
+	out->size = s->out_size;
+	out->tar_size = s->tar_size;
+	out->media_type = cnai_layer_media_type(s->comp);
+	return 0;
+}
+
+static void sink_release(struct sink *s)
+{
+	cnai_sha256_release(&s->tar_hash);
+	cnai_sha256_release(&s->out_hash);
+	gz_free(s->gz);
+	ZSTD_freeCCtx(s->zc);
+	free(s->zbuf);
+}
+
+int cnai_layer_build(struct cnai_layer_info *out, int fd,
+		     const struct cnai_layer_entry *entries, size_t n,
+		     const struct cnai_layer_opts *opts)
+{
+	struct items it = { NULL, 0, 0 };
+	struct sink s;
+	int err;
+
+	if ((err = sink_open(&s, fd, opts)) < 0 ||
+	    (err = collect_entries(&it, entries, n)) < 0 ||
+	    (err = write_tar(&s, &it, opts ? opts->mtime : 0)) < 0)
 		goto cleanup;
-	out->size = s.out_size;
-	out->tar_size = s.tar_size;
-	out->media_type = cnai_layer_media_type(s.comp);
+	err = sink_finish(out, &s);
 cleanup:
-	cnai_sha256_release(&s.tar_hash);
-	cnai_sha256_release(&s.out_hash);
-	gz_free(s.gz);
-	ZSTD_freeCCtx(s.zc);
-	free(s.zbuf);
+	sink_release(&s);
 	items_release(&it);
 	return err;
+}
+
+struct cnai_layer_writer {
+	struct sink s;
+};
+
+int cnai_layer_writer_new(struct cnai_layer_writer **out, int fd,
+			  const struct cnai_layer_opts *opts)
+{
+	struct cnai_layer_writer *w = calloc(1, sizeof(*w));
+	int err;
+
+	*out = NULL;
+	if (!w)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if ((err = sink_open(&w->s, fd, opts)) < 0) {
+		cnai_layer_writer_free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+int cnai_layer_writer_add(struct cnai_layer_writer *w, const void *tar,
+			  size_t len)
+{
+	return sink_input(&w->s, tar, len);
+}
+
+int cnai_layer_writer_finish(struct cnai_layer_info *out,
+			     struct cnai_layer_writer *w)
+{
+	return sink_finish(out, &w->s);
+}
+
+void cnai_layer_writer_free(struct cnai_layer_writer *w)
+{
+	if (!w)
+		return;
+	sink_release(&w->s);
+	free(w);
 }
 
 int cnai_layer_raw(struct cnai_layer_info *out, int fd, const char *src)

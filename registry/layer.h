@@ -15,8 +15,10 @@
  * KiB before it and ended on a byte boundary, so the blocks join into ONE
  * ordinary gzip member (the CRC is combined). A single 1 GiB weight file
  * uses every core this way, which building several layers at once would
- * not. The bytes depend on the block size and level, never on the number
- * of threads. zstd uses libzstd's own workers (always at least one, which
+ * not. A block that three deflated samples show to be incompressible is
+ * stored (level 0) instead: deflate spends as long searching random bytes
+ * as text, for no gain. The bytes depend on the block size and level,
+ * never on the number of threads. zstd uses libzstd's own workers (always at least one, which
  * makes its output the same whatever the count).
  */
 #ifndef CNAI_REGISTRY_LAYER_H
@@ -93,6 +95,24 @@ int cnai_layer_compression_parse(enum cnai_layer_compression *out,
 int cnai_layer_build(struct cnai_layer_info *out, int fd,
 		     const struct cnai_layer_entry *entries, size_t n,
 		     const struct cnai_layer_opts *opts);
+
+/*
+ * A layer from a tar someone else made (a `docker save` archive's
+ * uncompressed layers): the tar's bytes go in with cnai_layer_writer_add()
+ * in order, hashed (diff_id) and compressed as `opts` say (the same
+ * reproducible way as cnai_layer_build(); mtime is not used) into `fd`,
+ * whose bytes are hashed (digest). finish fills `out` once the tar has
+ * ended; free (NULL-safe) releases the writer, finished or not.
+ */
+struct cnai_layer_writer;
+
+int cnai_layer_writer_new(struct cnai_layer_writer **out, int fd,
+			  const struct cnai_layer_opts *opts);
+int cnai_layer_writer_add(struct cnai_layer_writer *w, const void *tar,
+			  size_t len);
+int cnai_layer_writer_finish(struct cnai_layer_info *out,
+			     struct cnai_layer_writer *w);
+void cnai_layer_writer_free(struct cnai_layer_writer *w);
 
 /*
  * A file used as a blob as it is (ModelPack's ".raw" layers): copies `src`

@@ -1,6 +1,6 @@
 /*
- * libarchive, loaded when a layer or an archive is first written
- * (core/util/lazy.h). archive_set_error is printf-like: the message is
+ * libarchive, loaded when a layer or an archive is first written, or a
+ * `docker save` archive read (core/util/lazy.h). archive_set_error is printf-like: the message is
  * formatted here and handed on as "%s".
  */
 #include <archive.h>
@@ -35,7 +35,22 @@ CNAI_LAZY(AR_SO, void, archive_entry_set_perm, (entry_p e, __LA_MODE_T m),
 CNAI_LAZY(AR_SO, void, archive_entry_set_size, (entry_p e, la_int64_t v),
 	  (e, v))
 CNAI_LAZY(AR_SO, void, archive_entry_set_symlink, (entry_p e, cstr s), (e, s))
+CNAI_LAZY(AR_SO, cstr, archive_entry_hardlink, (entry_p e), (e))
+CNAI_LAZY(AR_SO, __LA_MODE_T, archive_entry_filetype, (entry_p e), (e))
+CNAI_LAZY(AR_SO, cstr, archive_entry_pathname, (entry_p e), (e))
+CNAI_LAZY(AR_SO, la_int64_t, archive_entry_size, (entry_p e), (e))
+CNAI_LAZY(AR_SO, cstr, archive_entry_symlink, (entry_p e), (e))
 CNAI_LAZY(AR_SO, cstr, archive_error_string, (archive_p a), (a))
+CNAI_LAZY(AR_SO, la_ssize_t, archive_read_data,
+	  (archive_p a, void *p, size_t n), (a, p, n))
+CNAI_LAZY(AR_SO, int, archive_read_free, (archive_p a), (a))
+CNAI_LAZY(AR_SO, archive_p, archive_read_new, (void), ())
+CNAI_LAZY(AR_SO, int, archive_read_next_header,
+	  (archive_p a, struct archive_entry **e), (a, e))
+CNAI_LAZY(AR_SO, int, archive_read_open_fd, (archive_p a, int fd, size_t n),
+	  (a, fd, n))
+CNAI_LAZY(AR_SO, int, archive_read_support_filter_gzip, (archive_p a), (a))
+CNAI_LAZY(AR_SO, int, archive_read_support_format_tar, (archive_p a), (a))
 CNAI_LAZY(AR_SO, int, archive_write_add_filter_none, (archive_p a), (a))
 CNAI_LAZY(AR_SO, int, archive_write_close, (archive_p a), (a))
 CNAI_LAZY(AR_SO, la_ssize_t, archive_write_data,

@@ -10,16 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "commands/package/package.h"
+#include "commands/package/progress.h"
 #include "core/store/blobs.h"
 #include "core/store/images.h"
 #include "core/store/models.h"
 #include "core/store/runs.h"
 #include "registry/distribution.h"
+#include "registry/docker_archive.h"
 #include "registry/elfdeps.h"
 #include "registry/layer.h"
 #include "registry/oci.h"
@@ -508,18 +511,27 @@ static int check_base_platform(json_t *config, const char *base,
  * in its index.json untagged, so gc keeps it). Without REF the layout must
  * hold one image.
  */
+/* "PATH[:REF]" as skopeo spells its transports: the first ':' ends the
+ * path; returns REF, or NULL when there is none. */
+static const char *split_path_ref(char path[PATH_MAX], const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+
+	snprintf(path, PATH_MAX, "%.*s",
+		 (int)(colon ? (size_t)(colon - spec) : strlen(spec)), spec);
+	return colon ? colon + 1 : NULL;
+}
+
 static int base_from_layout(struct cnai_oci_desc *out, struct cnai_store *st,
 			    const char *spec)
 {
-	const char *colon = strchr(spec, ':');
 	char dir[PATH_MAX];
+	const char *ref = split_path_ref(dir, spec);
 	json_t *index = NULL, *list;
 	int err;
 
-	snprintf(dir, sizeof(dir), "%.*s",
-		 (int)(colon ? (size_t)(colon - spec) : strlen(spec)), spec);
-	if (colon) {
-		if ((err = cnai_oci_resolve(out, dir, colon + 1)) < 0)
+	if (ref) {
+		if ((err = cnai_oci_resolve(out, dir, ref)) < 0)
 			return err;
 	} else {
 		if ((err = cnai_oci_index_read(&index, dir)) < 0)
@@ -539,31 +551,75 @@ static int base_from_layout(struct cnai_oci_desc *out, struct cnai_store *st,
 	return cnai_oci_copy_image(st->oci, dir, out, NULL);
 }
 
-/* The base image's manifest and config, or a fresh config for scratch. */
+/*
+ * A `docker save` archive: "FILE[:REF]" after "docker-archive:" (REF a
+ * RepoTag or "@N", as skopeo says), or a plain path to one. Its image is
+ * imported into the store, uncompressed layers compressed as ours are.
+ */
+static int base_from_archive(struct cnai_oci_desc *out, struct cnai_store *st,
+			     const char *spec, int with_ref,
+			     const struct build_opts *o)
+{
+	struct cnai_layer_opts lo = CNAI_LAYER_OPTS_INIT;
+	char file[PATH_MAX];
+	const char *ref = NULL;
+
+	if (with_ref)
+		ref = split_path_ref(file, spec);
+	else
+		snprintf(file, sizeof(file), "%s", spec);
+	lo.compression = o->compression;
+	return cnai_docker_archive_import(out, st->oci, file, ref, &lo);
+}
+
+/* A --base that is no prefix's but a path to a tar: a name ending in .tar
+ * (.tar.gz, .tgz), or a file that exists. Store tags and registry
+ * references are neither. */
+static int is_archive_path(const char *base)
+{
+	static const char *const ends[] = { ".tar", ".tar.gz", ".tgz" };
+	size_t len = strlen(base), i;
+	struct stat sb;
+
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (len > strlen(ends[i]) &&
+		    !strcmp(base + len - strlen(ends[i]), ends[i]))
+			return 1;
+	return stat(base, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* Pulls a registry base into the store, tagged by its reference. */
-static int base_from_registry(struct cnai_oci_desc *out, struct cnai_store *st,
+static int base_from_registry(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 			      const char *ref, const char *platform)
 {
 	struct cnai_registry_opts ro = CNAI_REGISTRY_OPTS_INIT;
+	struct cnai_store *st = ctx->store;
+	struct package_progress *bar;
 	char digest[CNAI_DIGEST_LEN];
 	int err;
 
 	ro.platform = platform ? platform : "linux/amd64";
-	if ((err = cnai_registry_pull(digest, ref, st->oci, ref, &ro)) < 0 ||
-	    (err = cnai_image_record(st, digest, ref, NULL)) < 0)
+	ro.progress = package_progress_update;
+	ro.progress_ctx = bar = package_progress_new(ctx);
+	err = cnai_registry_pull(digest, ref, st->oci, ref, &ro);
+	package_progress_free(bar);
+	if (err < 0 || (err = cnai_image_record(st, digest, ref, NULL)) < 0 ||
+	    (err = package_record_blobs(ctx, digest, ref)) < 0)
 		return err;
 	return cnai_oci_resolve(out, st->oci, digest);
 }
 
-static int load_base(json_t **config, json_t **layers, struct cnai_store *st,
+/* The base image's manifest and config, or a fresh config for scratch. */
+static int load_base(json_t **config, json_t **layers, struct cnai_ctx *ctx,
 		     const struct build_opts *o)
 {
+	struct cnai_store *st = ctx->store;
 	static const struct cnai_oci_platform amd64 = { "linux", "amd64", "" };
 	struct cnai_oci_platform want, *wp = NULL;
 	struct cnai_oci_desc root, img;
 	struct cnai_oci_desc cfg_d;
 	json_t *man = NULL;
-	int err;
+	int archive, err;
 
 	*config = NULL;
 	*layers = json_array();
@@ -580,8 +636,14 @@ static int load_base(json_t **config, json_t **layers, struct cnai_store *st,
 		io.created = o->created;
 		return cnai_oci_config_new(config, &io);
 	}
+	archive = !strncmp(o->base, "docker-archive:", 15);
 	if (!strncmp(o->base, "oci:", 4)) {
 		if ((err = base_from_layout(&root, st, o->base + 4)) < 0)
+			return err;
+	} else if (archive || is_archive_path(o->base)) {
+		if ((err = base_from_archive(&root, st,
+					     o->base + (archive ? 15 : 0),
+					     archive, o)) < 0)
 			return err;
 	} else if ((err = cnai_oci_resolve(&root, st->oci, o->base)) < 0) {
 		/* Not in the store: a registry reference ("host/repo:tag")
@@ -591,7 +653,7 @@ static int load_base(json_t **config, json_t **layers, struct cnai_store *st,
 					      "in the store; 'cnai package "
 					      "pull' it first", o->base);
 		cnai_error_clear();
-		if ((err = base_from_registry(&root, st, o->base,
+		if ((err = base_from_registry(&root, ctx, o->base,
 					      o->platform)) < 0)
 			return err;
 	}
@@ -635,10 +697,11 @@ static int add_layer(json_t *config, json_t *layers,
 		       : 0;
 }
 
-static int build_image(struct cnai_oci_desc *out, struct cnai_store *st,
+static int build_image(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 		       const struct cnai_model_version *v,
 		       const struct build_opts *o)
 {
+	struct cnai_store *st = ctx->store;
 	struct cnai_layer_info runtime, model;
 	struct cnai_oci_image_opts io = { 0 };
 	struct cnai_oci_desc cfg_d;
@@ -651,7 +714,7 @@ static int build_image(struct cnai_oci_desc *out, struct cnai_store *st,
 	int err;
 
 	snprintf(models_dir, sizeof(models_dir), "/models/%s", v->name);
-	if ((err = load_base(&config, &base_layers, st, o)) < 0)
+	if ((err = load_base(&config, &base_layers, ctx, o)) < 0)
 		goto cleanup;
 	if (o->format == FMT_SERVE &&
 	    ((err = runtime_layer(&runtime, st, o)) < 0 ||
@@ -791,7 +854,7 @@ int package_build(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	}
 	err = o.format == FMT_ARTIFACT ? build_artifact(&d, ctx->store, v, &o)
-				       : build_image(&d, ctx->store, v, &o);
+				       : build_image(&d, ctx, v, &o);
 	if (err < 0)
 		goto cleanup;
 	if (cnai_oci_platform_parse(&plat, o.platform ? o.platform

@@ -33,4 +33,12 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 		       const char *dest, int jobs, int insecure,
 		       const char *username, const char *password);
 
+/*
+ * Records in the store that the blobs of image `digest` (in the store)
+ * are in the repository of `where` (registry/repo[:tag]), for later
+ * pushes to mount from.
+ */
+int package_record_blobs(struct cnai_ctx *ctx, const char *digest,
+			 const char *where);
+
 #endif

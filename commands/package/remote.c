@@ -4,7 +4,9 @@
  * along with it: the sha256-<hex>.sig and .att tags of the store, and the
  * sha256-<hex> index of its referrers (Sigstore bundles) — the referrers
  * tag schema, which a registry with the referrers API simply ignores
- * after indexing the referrers' subjects itself.
+ * after indexing the referrers' subjects itself. The store records which
+ * repositories each pushed or pulled blob is in, so a push to another
+ * repository of the same registry mounts them from there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,8 @@
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "commands/package/package.h"
+#include "commands/package/progress.h"
+#include "core/store/blob_locations.h"
 #include "core/store/images.h"
 #include "core/store/store.h"
 #include "core/util/buf.h"
@@ -48,14 +52,85 @@ static void retag(char *out, size_t size, const char *dest, const char *tag)
 	snprintf(out, size, "%s/%s:%s", r.registry, r.repository, tag);
 }
 
+/* Appends a blob's digest (layers and configs, not manifests) to the
+ * JSON array `payload`. */
+static int add_blob(const struct cnai_oci_desc *d, int is_manifest,
+		    void *payload)
+{
+	if (is_manifest)
+		return 0;
+	return json_array_append_new(payload, json_string(d->digest)) < 0
+		       ? cnai_error_set(CNAI_ERROR, "out of memory")
+		       : 0;
+}
+
+/*
+ * Where an image's blobs are, in `where`'s registry and repository, and
+ * the digests of those blobs (a new JSON array, the caller's).
+ */
+static int image_blobs(json_t **out, struct cnai_reference *r,
+		       struct cnai_ctx *ctx, const char *digest,
+		       const char *where)
+{
+	struct cnai_oci_desc d;
+	int err;
+
+	if (!(*out = json_array()))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if ((err = cnai_reference_parse(r, where)) < 0 ||
+	    (err = cnai_oci_resolve(&d, ctx->store->oci, digest)) < 0 ||
+	    (err = cnai_oci_walk(ctx->store->oci, &d, add_blob, *out)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+int package_record_blobs(struct cnai_ctx *ctx, const char *digest,
+			 const char *where)
+{
+	struct cnai_reference r;
+	json_t *blobs;
+	int err;
+
+	if ((err = image_blobs(&blobs, &r, ctx, digest, where)) < 0)
+		return err;
+	err = cnai_blob_locations_add(ctx->store, r.registry, r.repository,
+				      blobs);
+	json_decref(blobs);
+	return err;
+}
+
+/*
+ * The repository of dest's registry to mount the image's blobs from: the
+ * one the store knows holds the most of them (NULL: none; every blob is
+ * then uploaded, unless the registry has it already).
+ */
+static int mount_source(char **out, struct cnai_ctx *ctx, const char *digest,
+			const char *dest)
+{
+	struct cnai_reference r;
+	json_t *blobs;
+	int err;
+
+	*out = NULL;
+	if ((err = image_blobs(&blobs, &r, ctx, digest, dest)) < 0)
+		return err;
+	err = cnai_blob_locations_best(out, ctx->store, r.registry,
+				       r.repository, blobs);
+	json_decref(blobs);
+	return err;
+}
+
 int package_push_image(struct cnai_ctx *ctx, const char *ref,
 		       const char *dest, int jobs, int insecure,
 		       const char *username, const char *password)
 {
 	struct cnai_registry_opts o = CNAI_REGISTRY_OPTS_INIT;
 	struct cnai_oci_desc d, att;
-	char digest[CNAI_DIGEST_LEN], tag[80], where[700];
+	char digest[CNAI_DIGEST_LEN], tag[80], where[700], *mount = NULL;
 	static const char *const kinds[] = { ".sig", ".att", "" };
+	struct package_progress *bar = package_progress_new(ctx);
 	json_t *pushed = json_array();
 	size_t i;
 	int err;
@@ -64,9 +139,15 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	o.insecure = insecure;
 	o.username = username;
 	o.password = password;
+	o.progress = package_progress_update;
+	o.progress_ctx = bar;
 	if ((err = cnai_oci_resolve(&d, ctx->store->oci, ref)) < 0 ||
-	    (err = cnai_registry_push(digest, ctx->store->oci, ref, dest,
-				      &o)) < 0)
+	    (err = mount_source(&mount, ctx, d.digest, dest)) < 0)
+		goto cleanup;
+	o.mount_from = mount;
+	if ((err = cnai_registry_push(digest, ctx->store->oci, ref, dest,
+				      &o)) < 0 ||
+	    (err = package_record_blobs(ctx, d.digest, dest)) < 0)
 		goto cleanup;
 	json_array_append_new(pushed, json_pack("{s:s, s:s}", "ref", dest,
 						"digest", digest));
@@ -87,6 +168,8 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	}
 	if ((err = cnai_image_record(ctx->store, d.digest, dest, NULL)) < 0)
 		goto cleanup;
+	package_progress_free(bar); /* its last lines before ours */
+	bar = NULL;
 	if (ctx->json) {
 		err = cnai_json_print(json_pack("{s:s, s:O}", "digest",
 						d.digest, "pushed", pushed));
@@ -99,7 +182,9 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 			       json_string_value(json_object_get(p, "digest")));
 	}
 cleanup:
+	package_progress_free(bar);
 	json_decref(pushed);
+	free(mount);
 	return err;
 }
 
@@ -189,6 +274,7 @@ int package_pull(int argc, char **argv, struct cnai_ctx *ctx)
 	struct remote_opts o = { 0 };
 	struct cnai_reference r;
 	struct cnai_buf pw = CNAI_BUF_INIT;
+	struct package_progress *bar;
 	char digest[CNAI_DIGEST_LEN], tag[700];
 	const char *src;
 	int err;
@@ -210,9 +296,13 @@ int package_pull(int argc, char **argv, struct cnai_ctx *ctx)
 	ro.password = o.pw_stdin ? pw.buf : NULL;
 	ro.jobs = (int)o.jobs;
 	ro.platform = o.platform;
-	if ((err = cnai_registry_pull(digest, src, ctx->store->oci, tag,
-				      &ro)) < 0 ||
-	    (err = cnai_image_record(ctx->store, digest, tag, NULL)) < 0)
+	ro.progress = package_progress_update;
+	ro.progress_ctx = bar = package_progress_new(ctx);
+	err = cnai_registry_pull(digest, src, ctx->store->oci, tag, &ro);
+	package_progress_free(bar);
+	if (err < 0 ||
+	    (err = cnai_image_record(ctx->store, digest, tag, NULL)) < 0 ||
+	    (err = package_record_blobs(ctx, digest, src)) < 0)
 		goto cleanup;
 	if (ctx->json)
 		err = cnai_json_print(json_pack("{s:s, s:s, s:s}", "source",

@@ -173,6 +173,15 @@ static const char *const migrations[] = {
 	"  size INTEGER NOT NULL,"
 	"  media_type TEXT NOT NULL,"
 	"  created INTEGER NOT NULL);",
+	/* 5: which registry repositories a blob was pushed to or pulled
+	 * from, so a push to another repository of the same registry can
+	 * mount it there instead of uploading it again. */
+	"CREATE TABLE blob_locations ("
+	"  registry TEXT NOT NULL,"
+	"  repository TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  seen INTEGER NOT NULL,"
+	"  PRIMARY KEY (registry, digest, repository)) WITHOUT ROWID;",
 };
 
 int cnai_migrations_latest(void)

@@ -82,3 +82,31 @@ build_image() {
 skopeo_digest() {
 	skopeo inspect --tls-verify=false "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])'
 }
+
+# The digest index.json of layout $1 holds for tag $2.
+index_digest() {
+	jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$1/index.json"
+}
+
+# Every file under a folder with its sha256, sorted: "path hash".
+tree_hashes() {
+	(cd "$1" && find . -type f -printf '%P\n' | LC_ALL=C sort |
+		while read -r f; do echo "$f $(sha256sum <"$f" | cut -c1-64)"; done)
+}
+
+# The model's files: a binary weight file and a text file in a sub-folder.
+make_model() {
+	mkdir -p "$1/sub"
+	head -c 50000 /dev/urandom >"$1/model.onnx"
+	printf 'a\nb\n' >"$1/sub/vocab.txt"
+}
+
+# A folder for fixtures setup_file builds once ($BASE, exported), entered;
+# each test copies them into its own folder, teardown_file removes them.
+enter_file_fixtures() {
+	BASE=$(mktemp -d "${BATS_TMPDIR:-/tmp}/cnai-$1.XXXXXX")
+	export BASE
+	cd "$BASE"
+}
+copy_file_fixtures() { cp -a "$BASE/." .; }
+remove_file_fixtures() { rm -rf "$BASE"; }

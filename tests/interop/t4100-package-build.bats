@@ -37,20 +37,8 @@ teardown() {
 	teardown_common
 }
 
-# The model's files: a binary weight file and a text file in a sub-folder.
-make_model() {
-	mkdir -p "$1/sub"
-	head -c 50000 /dev/urandom >"$1/model.onnx"
-	printf 'a\nb\n' >"$1/sub/vocab.txt"
-}
-
 # The digest `cnai package` printed for a format ("TAG DIGEST").
 built() { cut -d' ' -f2 "$1.out"; }
-
-# The digest index.json of layout $1 holds for tag $2.
-index_digest() {
-	jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$1/index.json"
-}
 
 # A blob of the store's layout, by digest.
 blob() { echo ".cnai/oci/blobs/sha256/${1#sha256:}"; }
@@ -58,12 +46,6 @@ blob() { echo ".cnai/oci/blobs/sha256/${1#sha256:}"; }
 # The manifest and the config of the image tagged $1 in the store.
 manifest_of() { cat "$(blob "$(index_digest .cnai/oci "$1")")"; }
 config_of() { cat "$(blob "$(manifest_of "$1" | jq -r .config.digest)")"; }
-
-# Every file under a folder with its sha256, sorted: "path hash".
-tree_hashes() {
-	(cd "$1" && find . -type f -printf '%P\n' | LC_ALL=C sort |
-		while read -r f; do echo "$f $(sha256sum <"$f" | cut -c1-64)"; done)
-}
 
 @test "skopeo and umoci read the serve image and agree with cnai on its digests" {
 	d=$(built serve)

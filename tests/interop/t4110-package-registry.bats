@@ -47,12 +47,6 @@ setup() {
 # The digest of the model image.
 image_digest() { cut -d' ' -f2 modelcar.out; }
 
-# Every file under a folder with its sha256, sorted: "path hash".
-tree_hashes() {
-	(cd "$1" && find . -type f -printf '%P\n' | LC_ALL=C sort |
-		while read -r f; do echo "$f $(sha256sum <"$f" | cut -c1-64)"; done)
-}
-
 @test "a pushed image is what skopeo inspects and copies, and umoci unpacks its files" {
 	d=$(image_digest)
 	repo="$REG/push/digits"
@@ -180,4 +174,75 @@ pushed $REG/push/again:1@$d"
 	base_layer=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.layers[0].digest')
 	assert_equal "$(echo "$output" | jq -r '.manifest.layers[0].digest')" "$base_layer"
 	assert_equal "$(echo "$output" | jq -r '.manifest.layers | length')" 2
+}
+
+# The registry's access log lines for repository $1's blob requests:
+# "METHOD PATH STATUS", query strings unescaped.
+blob_requests() {
+	grep -o "\"[A-Z]* /v2/$1/blobs/[^\"]*\" [0-9]*" "$REG_DIR/log" |
+		sed -e 's/^"//' -e 's/ HTTP\/1\.1"//' -e 's/%3A/:/g' -e 's/%2F/\//g' -e 's/_state=[^&]*&//'
+}
+
+@test "a push to a second repository mounts the blobs from the first, and uploads only what it lacks" {
+	cnai package push digits:1-modelcar "$REG/mount/a:1" >/dev/null
+	run --separate-stderr cnai package push digits:1-modelcar "$REG/mount/b:1"
+	[ "$status" -eq 0 ]
+	assert_equal "$(skopeo_digest "docker://$REG/mount/b:1")" "$(image_digest)"
+	layer=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.layers[0].digest')
+	config=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.config.digest')
+	# one mount per blob, answered 201; nothing uploaded
+	diff -u <(printf 'POST /v2/mount/b/blobs/uploads/?mount=%s&from=mount/a 201\n' "$config" "$layer" | sort) \
+		<(blob_requests mount/b | grep -E '^(POST|PATCH|PUT)' | sort)
+	# an image with one more layer: the base layer is mounted, the new
+	# one's mount is declined (202) and it is uploaded in that session
+	echo other >other.onnx
+	cnai model register other other.onnx >/dev/null
+	cnai package other --format modelcar --base digits:1-modelcar --tag other:1 >/dev/null
+	new=$(cnai package inspect other:1 --json | jq -r '.manifest.layers[1].digest')
+	run --separate-stderr cnai package push other:1 "$REG/mount/c:1"
+	[ "$status" -eq 0 ]
+	assert_equal "$(skopeo_digest "docker://$REG/mount/c:1")" "$(cnai package inspect other:1 --json | jq -r .digest)"
+	# (from mount/a or mount/b: both hold the base layer)
+	requests=$(blob_requests mount/c | grep -E '^(POST|PATCH|PUT)' | sed 's|&from=mount/[ab] | |')
+	assert_contains "$requests" "POST /v2/mount/c/blobs/uploads/?mount=$layer 201"
+	assert_contains "$requests" "POST /v2/mount/c/blobs/uploads/?mount=$new 202"
+	[[ "$requests" =~ "PUT /v2/mount/c/blobs/uploads/"[^?]*"?digest=$new 201" ]]
+	[ "$(grep -c "^PUT .*digest=$layer" <<<"$requests")" -eq 0 ]
+	# a pull records where its blobs came from as well: a new store that
+	# pulled mount/a:1 mounts both blobs from there
+	mkdir fresh && cd fresh && cnai init >/dev/null
+	cnai package pull "$REG/mount/a:1" >/dev/null
+	cnai package push "$REG/mount/a:1" "$REG/mount/d:1" >/dev/null
+	assert_equal "$(blob_requests mount/d | grep -cE '^(PATCH|PUT)')" 0
+	assert_equal "$(blob_requests mount/d | grep -c '^POST .*&from=mount/a 201$')" 2
+}
+
+# on_tty CMD...: runs cnai with a terminal as stdout and stderr (util-linux
+# script), its output in $output with the terminal's CRs removed.
+on_tty() {
+	local cmd="$CNAI_BIN" a
+	for a in "$@"; do cmd+=" $(printf '%q' "$a")"; done
+	output=$(script -qec "$cmd" /dev/null | tr -d '\r')
+}
+
+@test "per-blob progress lines are drawn on a terminal only, never with -q or --json" {
+	d=$(image_digest)
+	layer=$(cnai package inspect digits:1-modelcar --json | jq -r '.manifest.layers[0].digest')
+	# not a terminal: nothing on stderr
+	run --separate-stderr cnai package push digits:1-modelcar "$REG/progress/a:1"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	# a terminal: a line per blob, ending "done", before the result
+	on_tty package push digits:1-modelcar "$REG/progress/b:1"
+	[[ "$output" =~ "${layer:0:19}  "[0-9.]+" KiB"" "+"done"$'\n' ]]
+	assert_contains "$output" "pushed $REG/progress/b:1@$d"
+	on_tty package pull "$REG/progress/b:1" --tag pulled
+	assert_contains "$output" "${layer:0:19}"
+	# -q and --json: the result alone
+	on_tty -q package push digits:1-modelcar "$REG/progress/c:1"
+	assert_equal "$output" "pushed $REG/progress/c:1@$d"
+	on_tty package push digits:1-modelcar "$REG/progress/d:1" --json
+	assert_equal "$(jq -r .digest <<<"$output")" "$d"
+	on_tty -q package pull "$REG/progress/b:1" --tag pulled
+	assert_equal "$output" "pulled $d"
 }

@@ -172,7 +172,7 @@ static void test_layer__digests_are_of_tar_and_of_stream(void **state)
  * diff_id, with compressed blocks after stored ones using the dictionary,
  * and is the same for any thread count.
  */
-static void test_layer__incompressible_blocks_are_stored(void **state)
+static void test_layer__stored_and_deflated_blocks_mix(void **state)
 {
 	struct fixture *fx = *state;
 	struct cnai_layer_opts o = CNAI_LAYER_OPTS_INIT;
@@ -411,6 +411,99 @@ static void test_layer__key_follows_inputs(void **state)
 	assert_string_not_equal(k1, k2);
 }
 
+/* Bytes deflate cannot shrink are stored, not searched for matches (as
+ * the framing shows), decode to the tar, and are the same bytes for any
+ * thread count. */
+static void test_layer__random_bytes_are_stored(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_layer_opts o = CNAI_LAYER_OPTS_INIT;
+	struct cnai_layer_entry e = { NULL, "r.bin", 0, NULL };
+	struct cnai_buf tar = CNAI_BUF_INIT;
+	unsigned char *r = malloc(3 << 20);
+	char path[600], d[CNAI_DIGEST_LEN];
+	struct built one, three;
+	uint64_t x = 88172645463325252ULL;
+	size_t i;
+
+	assert_non_null(r);
+	for (i = 0; i < (size_t)3 << 20; i++) { /* xorshift64 */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		r[i] = (unsigned char)(x >> 32);
+	}
+	assert_int_equal(fixture_write(fx, "r.bin", r, 3 << 20), 0);
+	free(r);
+	snprintf(path, sizeof(path), "%s/r.bin", fx->dir);
+	e.src = path;
+	o.threads = 1;
+	assert_int_equal(build(fx, &one, &e, 1, &o), 0);
+	o.threads = 3;
+	assert_int_equal(build(fx, &three, &e, 1, &o), 0);
+	assert_string_equal(one.info.digest, three.info.digest);
+	/* Stored at level 0, each 1 MiB block is framed in 64 KiB pieces of
+	 * 5 bytes; deflate at level 1 ends in stored blocks of 16 KiB, four
+	 * times the framing: 3 MiB come out about 470 bytes larger (the tar's
+	 * headers and end compress either way). */
+	assert_true(one.info.size + 600 < one.info.tar_size);
+	gunzip(&tar, &one.bytes);
+	assert_int_equal(tar.len, one.info.tar_size);
+	assert_int_equal(cnai_sha256_buffer(d, tar.buf, tar.len), 0);
+	assert_string_equal(d, one.info.diff_id);
+	cnai_buf_release(&tar);
+	cnai_buf_release(&one.bytes);
+	cnai_buf_release(&three.bytes);
+}
+
+/* A tar fed to a writer in odd pieces gives the layer cnai_layer_build
+ * gives for the same tar: same digest, same diff_id, same bytes. */
+static void test_layer__writer_compresses_a_tar_as_build_does(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_layer_opts o = CNAI_LAYER_OPTS_INIT;
+	struct cnai_layer_writer *w = NULL;
+	struct cnai_layer_entry e[3];
+	struct cnai_layer_info info;
+	struct cnai_buf got = CNAI_BUF_INIT;
+	char paths[3][600], path[700];
+	struct built gz, plain;
+	size_t off, piece;
+	int fd;
+
+	make_inputs(fx);
+	entries_for(fx, e, paths);
+	o.block_size = 65536;
+	assert_int_equal(build(fx, &gz, e, 3, &o), 0);
+	o.compression = CNAI_LAYER_NONE;
+	assert_int_equal(build(fx, &plain, e, 3, &o), 0);
+	o.compression = CNAI_LAYER_GZIP;
+	o.threads = 2;
+	snprintf(path, sizeof(path), "%s/w.layer", fx->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(cnai_layer_writer_new(&w, fd, &o), 0);
+	for (off = 0; off < plain.bytes.len; off += piece) {
+		piece = plain.bytes.len - off < 7777 ? plain.bytes.len - off
+						     : 7777;
+		assert_int_equal(cnai_layer_writer_add(
+					 w, plain.bytes.buf + off, piece), 0);
+	}
+	assert_int_equal(cnai_layer_writer_finish(&info, w), 0);
+	cnai_layer_writer_free(w);
+	close(fd);
+	assert_string_equal(info.digest, gz.info.digest);
+	assert_string_equal(info.diff_id, gz.info.diff_id);
+	assert_int_equal(info.size, gz.info.size);
+	assert_int_equal(info.tar_size, plain.bytes.len);
+	assert_string_equal(info.media_type, CNAI_MEDIA_LAYER_GZIP);
+	assert_int_equal(cnai_fs_read_file(&got, path, 0), 0);
+	assert_memory_equal(got.buf, gz.bytes.buf, gz.bytes.len);
+	cnai_buf_release(&got);
+	cnai_buf_release(&gz.bytes);
+	cnai_buf_release(&plain.bytes);
+}
+
 static void test_layer__compression_names(void **state)
 {
 	enum cnai_layer_compression c;
@@ -430,7 +523,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_layer__same_bytes_for_any_thread_count),
 		T(test_layer__digests_are_of_tar_and_of_stream),
-	T(test_layer__incompressible_blocks_are_stored),
+		T(test_layer__stored_and_deflated_blocks_mix),
 		T(test_layer__zstd_is_reproducible_and_decodes),
 		T(test_layer__entries_sorted_with_parents_owner_and_mtime),
 		T(test_layer__long_paths_reproducible_across_processes),
@@ -438,6 +531,8 @@ int main(void)
 		T(test_layer__empty_layer_is_a_valid_tar),
 		T(test_layer__raw_hashes_the_file),
 		T(test_layer__key_follows_inputs),
+		T(test_layer__random_bytes_are_stored),
+		T(test_layer__writer_compresses_a_tar_as_build_does),
 		T(test_layer__compression_names),
 	};
 #undef T

@@ -127,11 +127,26 @@ int cnai_drift__is_na(const char *s, size_t len)
 		return 1;
 	if (len > 8)
 		return 0;
-	/* every spelling above holds '#', 'N', 'n' or '<': most cells
-	 * (numbers, words) are told apart by one scan */
-	if (!memchr(s, '#', len) && !memchr(s, 'N', len) &&
-	    !memchr(s, 'n', len) && s[0] != '<')
+	/* every spelling above starts with '#', '<', 'N', 'n', "1.#" or
+	 * '-' and then '1', 'N' or 'n': most cells (numbers, words) are
+	 * told apart by their first bytes (s is NUL-terminated) */
+	switch (s[0]) {
+	case '#':
+	case '<':
+	case 'N':
+	case 'n':
+		break;
+	case '-':
+		if (s[1] != '1' && s[1] != 'N' && s[1] != 'n')
+			return 0;
+		break;
+	case '1':
+		if (s[1] != '.' || s[2] != '#')
+			return 0;
+		break;
+	default:
 		return 0;
+	}
 	for (i = 0; i < sizeof(na) / sizeof(*na); i++)
 		if (!strcmp(s, na[i]))
 			return 1;

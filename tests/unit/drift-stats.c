@@ -348,15 +348,26 @@ static void test_read__radix_sort(void **state)
 	free(b);
 }
 
+/* pandas' default na_values, and cells that look like them but are not */
 static void test_read__missing_cells(void **state)
 {
-	assert_true(cnai_drift__is_na("", 0));
-	assert_true(cnai_drift__is_na("NA", 2));
-	assert_true(cnai_drift__is_na("NaN", 3));
-	assert_true(cnai_drift__is_na("null", 4));
-	assert_true(cnai_drift__is_na("#N/A N/A", 8));
-	assert_false(cnai_drift__is_na("na", 2));
-	assert_false(cnai_drift__is_na("0", 1));
+	static const char *const na[] = {
+		"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN",
+		"-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN",
+		"None", "n/a", "nan", "null",
+	};
+	static const char *const not_na[] = {
+		"na", "0", "1", "1.5", "-1", "-1.5", "-N", "-Na", "1.#", "<N",
+		"Nan", "NONE", "none", "#", "-", "nul", "#N/A N/A ",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(na) / sizeof(*na); i++)
+		if (!cnai_drift__is_na(na[i], strlen(na[i])))
+			fail_msg("'%s' should be missing", na[i]);
+	for (i = 0; i < sizeof(not_na) / sizeof(*not_na); i++)
+		if (cnai_drift__is_na(not_na[i], strlen(not_na[i])))
+			fail_msg("'%s' should not be missing", not_na[i]);
 }
 
 int main(void)

@@ -221,8 +221,10 @@ static void test_read__numbers_like_strtod(void **state)
 	}
 }
 
-/* Short decimals pack into 32 bits and decode to the very same double. */
-static void test_read__short_decimal_codes(void **state)
+static int cmp(const void *a, const void *b);
+
+/* Short decimals get 32-bit keys that give back the very same double. */
+static void test_read__short_decimal_keys(void **state)
 {
 	unsigned long long seed = 99;
 	char buf[64];
@@ -230,7 +232,7 @@ static void test_read__short_decimal_codes(void **state)
 
 	for (i = 0; i < 200000; i++) {
 		double v, want;
-		int32_t code;
+		uint32_t key;
 		int isint, len, k;
 
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -249,11 +251,11 @@ static void test_read__short_decimal_codes(void **state)
 		want = strtod(buf, NULL);
 		if (want == 0)
 			want = 0.0;
-		assert_true(cnai_drift__parse_number_code(&v, &isint, &code,
-							  buf, (size_t)len));
+		assert_true(cnai_drift__parse_number_key(&v, &isint, &key,
+							 buf, (size_t)len));
 		assert_memory_equal(&v, &want, sizeof(v));
-		if (code != INT32_MIN) {
-			double d = cnai_drift__decode(code);
+		if (key != CNAI_DRIFT_NOKEY) {
+			double d = cnai_drift__key_value(key);
 
 			packed++;
 			if (memcmp(&d, &want, sizeof(d)))
@@ -263,21 +265,121 @@ static void test_read__short_decimal_codes(void **state)
 	assert_true(packed > 100000);
 	{
 		double v;
-		int32_t code;
+		uint32_t key;
 		int isint;
 
-		cnai_drift__parse_number_code(&v, &isint, &code, "16777216", 8);
-		assert_int_equal(code, INT32_MIN); /* 2^24: too long */
-		cnai_drift__parse_number_code(&v, &isint, &code, "0.1", 3);
-		assert_true(code != INT32_MIN && cnai_drift__decode(code) == 0.1);
+		cnai_drift__parse_number_key(&v, &isint, &key, "16777216", 8);
+		assert_int_equal(key, CNAI_DRIFT_NOKEY); /* 2^24: too long */
+		cnai_drift__parse_number_key(&v, &isint, &key, "0.1", 3);
+		assert_true(key != CNAI_DRIFT_NOKEY &&
+			    cnai_drift__key_value(key) == 0.1);
+	}
+	{
+		/* one value, one key, however it is written */
+		static const char *const spellings[] = { "1.50", "15e-1",
+							 "0.15e1", "1.5" };
+		uint32_t key, first = CNAI_DRIFT_NOKEY;
+		double v;
+		int isint;
+
+		for (i = 0; i < sizeof(spellings) / sizeof(*spellings); i++) {
+			assert_true(cnai_drift__parse_number_key(
+				&v, &isint, &key, spellings[i],
+				strlen(spellings[i])));
+			if (i == 0)
+				first = key;
+			assert_int_equal(key, first);
+		}
+	}
+	{
+		/* the ends of the range: seven digits, powers -22 and 22 */
+		static const char *const ends[] = {
+			"1e-22", "-1e-22", "8388607e-22", "15e-22", "1e22",
+			"-8388607e22", "0.0000000000000000000012",
+		};
+
+		for (i = 0; i < sizeof(ends) / sizeof(*ends); i++) {
+			double v, want = strtod(ends[i], NULL), d;
+			uint32_t key;
+			int isint;
+
+			cnai_drift__parse_number_key(&v, &isint, &key, ends[i],
+						     strlen(ends[i]));
+			assert_true(key != CNAI_DRIFT_NOKEY);
+			d = cnai_drift__key_value(key);
+			assert_memory_equal(&d, &want, sizeof(d));
+		}
 	}
 }
 
-static int cmp(const void *a, const void *b);
+/* A short decimal of random length, power and sign; some written with
+ * trailing zeros, so that equal values come in other spellings. */
+static int random_short_decimal(char *buf, size_t size,
+				unsigned long long *seed)
+{
+	unsigned long long s;
+	int len;
 
-/* A column of short decimals sorts as integers and decodes to the very
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	s = *seed;
+	len = snprintf(buf, size, "%s%llu%se%d", s & 1 ? "-" : "",
+		       (s >> 8) % (s & 2 ? 838860 : 1000), s & 4 ? ".0" : "",
+		       (int)((s >> 40) % (s & 8 ? 44 : 5)) - (s & 8 ? 21 : 2));
+	return len;
+}
+
+/*
+ * Values pushed past a few chunks are packed into sorted runs and come
+ * back sorted, as the very doubles the parser made; one value that is no
+ * short decimal turns the column into doubles on the way, losing none.
+ */
+static void check_pushed_sorted(size_t n, size_t wide_at)
+{
+	struct cnai_drift__col c;
+	struct cnai_drift__scratch sc = { NULL, NULL };
+	double *want = malloc(n * sizeof(double));
+	unsigned long long seed = 11;
+	char buf[64];
+	size_t i;
+
+	assert_non_null(want);
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < n; i++) {
+		uint32_t key;
+		int isint, len = random_short_decimal(buf, sizeof(buf), &seed);
+
+		if (i == wide_at)
+			len = snprintf(buf, sizeof(buf), "0.12345678901");
+		assert_true(cnai_drift__parse_number_key(&want[i], &isint,
+							 &key, buf,
+							 (size_t)len));
+		assert_true((key == CNAI_DRIFT_NOKEY) == (i == wide_at));
+		assert_int_equal(cnai_drift__col_push(&c, &sc, want[i], key,
+						      UINT64_MAX),
+				 0);
+		if (i + 1 == 2 * CNAI_DRIFT_CHUNK + 1 && wide_at > i) {
+			assert_int_equal(c.nrun, 2 * CNAI_DRIFT_CHUNK);
+			assert_true(c.runs_len < 4 * c.nrun);
+		}
+	}
+	assert_int_equal(cnai_drift__col_sorted(&c), 0);
+	qsort(want, n, sizeof(double), cmp);
+	assert_int_equal(c.n, n);
+	assert_memory_equal(c.v, want, n * sizeof(double));
+	cnai_drift__col_free_values(&c);
+	cnai_drift__scratch_release(&sc);
+	free(want);
+}
+
+static void test_read__packed_runs(void **state)
+{
+	check_pushed_sorted(3 * CNAI_DRIFT_CHUNK + 12345, SIZE_MAX);
+	check_pushed_sorted(2 * CNAI_DRIFT_CHUNK + 100, 2 * CNAI_DRIFT_CHUNK + 7);
+}
+
+/* A column of short decimals sorts by its keys and gives back the very
  * doubles the parser made, in order. */
-static void test_read__sorted_codes(void **state)
+static void test_read__sorted_keys(void **state)
 {
 	struct cnai_drift__col c;
 	size_t n = 50000, i;
@@ -287,11 +389,11 @@ static void test_read__sorted_codes(void **state)
 
 	assert_non_null(want);
 	memset(&c, 0, sizeof(c));
-	c.code = malloc(n * sizeof(int32_t));
-	assert_non_null(c.code);
+	c.key = malloc(n * sizeof(uint32_t));
+	assert_non_null(c.key);
 	for (i = 0; i < n; i++) {
 		int isint, len;
-		int32_t code;
+		uint32_t key;
 
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
 		/* x.xxxxx and integers up to 5e6: eleven decades apart */
@@ -301,11 +403,11 @@ static void test_read__sorted_codes(void **state)
 		if (seed & 2)
 			len = snprintf(buf, sizeof(buf), "%llu",
 				       (seed >> 20) % 5000000);
-		assert_true(cnai_drift__parse_number_code(&want[i], &isint,
-							  &code, buf,
-							  (size_t)len));
-		assert_true(code != INT32_MIN);
-		c.code[i] = code;
+		assert_true(cnai_drift__parse_number_key(&want[i], &isint,
+							 &key, buf,
+							 (size_t)len));
+		assert_true(key != CNAI_DRIFT_NOKEY);
+		c.key[i] = key;
 	}
 	c.n = c.cap = n;
 	assert_int_equal(cnai_drift__col_sorted(&c), 0);
@@ -380,8 +482,9 @@ int main(void)
 		cmocka_unit_test(test_stats__sturges_like_numpy),
 		cmocka_unit_test(test_stats__ztest),
 		cmocka_unit_test(test_read__numbers_like_strtod),
-		cmocka_unit_test(test_read__short_decimal_codes),
-		cmocka_unit_test(test_read__sorted_codes),
+		cmocka_unit_test(test_read__short_decimal_keys),
+		cmocka_unit_test(test_read__sorted_keys),
+		cmocka_unit_test(test_read__packed_runs),
 		cmocka_unit_test(test_read__radix_sort),
 		cmocka_unit_test(test_read__missing_cells),
 	};

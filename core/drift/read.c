@@ -919,7 +919,8 @@ static int add_cell(struct cnai_drift__side *s, struct cnai_drift__col *c,
 		if (cnai_drift__parse_number_key(&v, &isint, &key, f->ptr,
 						 f->len)) {
 			c->isint &= isint;
-			if (!isfinite(v)) {
+			/* a short decimal (it has a key) is always finite */
+			if (key == CNAI_DRIFT_NOKEY && !isfinite(v)) {
 				c->missing++;
 				return 0;
 			}

@@ -161,6 +161,20 @@ static void test_stats__ztest(void **state)
 	assert_true(near(p, 0.0038924171227785465, 1e-9, 0));
 }
 
+/* strtod's reading of the cell, -0 made 0 as the reader makes it. */
+static double strtod_nz(const char *buf)
+{
+	double want = strtod(buf, NULL);
+
+	return want == 0 ? 0.0 : want;
+}
+
+/* Appends "e<exp>" to the cell of len bytes in buf; its new length. */
+static int add_exponent(char *buf, size_t size, int len, int exp)
+{
+	return len + snprintf(buf + len, size - (size_t)len, "e%d", exp);
+}
+
 /* Every number the reader accepts equals strtod's reading, bit for bit. */
 static void test_read__numbers_like_strtod(void **state)
 {
@@ -211,12 +225,36 @@ static void test_read__numbers_like_strtod(void **state)
 			len++;
 		}
 		if (seed & 1)
-			len += snprintf(buf + len, sizeof(buf) - (size_t)len,
-					"e%d", (int)((seed >> 40) % 80) - 40);
+			len = add_exponent(buf, sizeof(buf), len,
+					   (int)((seed >> 40) % 80) - 40);
 		want = strtod(buf, NULL);
 		assert_true(cnai_drift__parse_number(&v, &isint, buf,
 						     (size_t)len));
 		if (v != want)
+			fail_msg("'%s': %.17g, strtod %.17g", buf, v, want);
+	}
+	/* zeros before and after the first significant digit, and more
+	 * digits than a significand keeps (19) */
+	for (i = 0; i < 100000; i++) {
+		int len, k, nz, nd;
+		double want;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		nz = (int)((seed >> 8) % 26);
+		nd = 1 + (int)((seed >> 16) % 25);
+		len = snprintf(buf, sizeof(buf), "%s", seed & 2 ? "0." : "");
+		for (k = 0; k < nz; k++)
+			buf[len++] = '0';
+		for (k = 0; k < nd; k++)
+			buf[len++] = (char)('0' + (seed >> (24 + k % 36)) % 10);
+		buf[len] = '\0';
+		if (seed & 1)
+			len = add_exponent(buf, sizeof(buf), len,
+					   (int)((seed >> 50) % 60) - 30);
+		want = strtod_nz(buf);
+		assert_true(cnai_drift__parse_number(&v, &isint, buf,
+						     (size_t)len));
+		if (memcmp(&v, &want, sizeof(v)))
 			fail_msg("'%s': %.17g, strtod %.17g", buf, v, want);
 	}
 }
@@ -246,11 +284,9 @@ static void test_read__short_decimal_keys(void **state)
 			len++;
 		}
 		if (seed & 4)
-			len += snprintf(buf + len, sizeof(buf) - (size_t)len,
-					"e%d", (int)((seed >> 40) % 30) - 15);
-		want = strtod(buf, NULL);
-		if (want == 0)
-			want = 0.0;
+			len = add_exponent(buf, sizeof(buf), len,
+					   (int)((seed >> 40) % 30) - 15);
+		want = strtod_nz(buf);
 		assert_true(cnai_drift__parse_number_key(&v, &isint, &key,
 							 buf, (size_t)len));
 		assert_memory_equal(&v, &want, sizeof(v));

@@ -943,15 +943,8 @@ cleanup:
 	cnai_drift__map_release(&rm);
 	cnai_drift__map_release(&cm);
 	/* the values are no longer needed: free them early */
-	free(r->v);
-	free(c->v);
-	free(r->code);
-	free(c->code);
-	r->v = c->v = NULL;
-	r->code = c->code = NULL;
-	cnai_drift__sketch_free(r->sk);
-	cnai_drift__sketch_free(c->sk);
-	r->sk = c->sk = NULL;
+	cnai_drift__col_free_values(r);
+	cnai_drift__col_free_values(c);
 	return err;
 }
 

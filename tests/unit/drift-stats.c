@@ -161,6 +161,20 @@ static void test_stats__ztest(void **state)
 	assert_true(near(p, 0.0038924171227785465, 1e-9, 0));
 }
 
+/* strtod's reading of the cell, -0 made 0 as the reader makes it. */
+static double strtod_nz(const char *buf)
+{
+	double want = strtod(buf, NULL);
+
+	return want == 0 ? 0.0 : want;
+}
+
+/* Appends "e<exp>" to the cell of len bytes in buf; its new length. */
+static int add_exponent(char *buf, size_t size, int len, int exp)
+{
+	return len + snprintf(buf + len, size - (size_t)len, "e%d", exp);
+}
+
 /* Every number the reader accepts equals strtod's reading, bit for bit. */
 static void test_read__numbers_like_strtod(void **state)
 {
@@ -211,18 +225,44 @@ static void test_read__numbers_like_strtod(void **state)
 			len++;
 		}
 		if (seed & 1)
-			len += snprintf(buf + len, sizeof(buf) - (size_t)len,
-					"e%d", (int)((seed >> 40) % 80) - 40);
+			len = add_exponent(buf, sizeof(buf), len,
+					   (int)((seed >> 40) % 80) - 40);
 		want = strtod(buf, NULL);
 		assert_true(cnai_drift__parse_number(&v, &isint, buf,
 						     (size_t)len));
 		if (v != want)
 			fail_msg("'%s': %.17g, strtod %.17g", buf, v, want);
 	}
+	/* zeros before and after the first significant digit, and more
+	 * digits than a significand keeps (19) */
+	for (i = 0; i < 100000; i++) {
+		int len, k, nz, nd;
+		double want;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		nz = (int)((seed >> 8) % 26);
+		nd = 1 + (int)((seed >> 16) % 25);
+		len = snprintf(buf, sizeof(buf), "%s", seed & 2 ? "0." : "");
+		for (k = 0; k < nz; k++)
+			buf[len++] = '0';
+		for (k = 0; k < nd; k++)
+			buf[len++] = (char)('0' + (seed >> (24 + k % 36)) % 10);
+		buf[len] = '\0';
+		if (seed & 1)
+			len = add_exponent(buf, sizeof(buf), len,
+					   (int)((seed >> 50) % 60) - 30);
+		want = strtod_nz(buf);
+		assert_true(cnai_drift__parse_number(&v, &isint, buf,
+						     (size_t)len));
+		if (memcmp(&v, &want, sizeof(v)))
+			fail_msg("'%s': %.17g, strtod %.17g", buf, v, want);
+	}
 }
 
-/* Short decimals pack into 32 bits and decode to the very same double. */
-static void test_read__short_decimal_codes(void **state)
+static int cmp(const void *a, const void *b);
+
+/* Short decimals get 32-bit keys that give back the very same double. */
+static void test_read__short_decimal_keys(void **state)
 {
 	unsigned long long seed = 99;
 	char buf[64];
@@ -230,7 +270,7 @@ static void test_read__short_decimal_codes(void **state)
 
 	for (i = 0; i < 200000; i++) {
 		double v, want;
-		int32_t code;
+		uint32_t key;
 		int isint, len, k;
 
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -244,16 +284,14 @@ static void test_read__short_decimal_codes(void **state)
 			len++;
 		}
 		if (seed & 4)
-			len += snprintf(buf + len, sizeof(buf) - (size_t)len,
-					"e%d", (int)((seed >> 40) % 30) - 15);
-		want = strtod(buf, NULL);
-		if (want == 0)
-			want = 0.0;
-		assert_true(cnai_drift__parse_number_code(&v, &isint, &code,
-							  buf, (size_t)len));
+			len = add_exponent(buf, sizeof(buf), len,
+					   (int)((seed >> 40) % 30) - 15);
+		want = strtod_nz(buf);
+		assert_true(cnai_drift__parse_number_key(&v, &isint, &key,
+							 buf, (size_t)len));
 		assert_memory_equal(&v, &want, sizeof(v));
-		if (code != INT32_MIN) {
-			double d = cnai_drift__decode(code);
+		if (key != CNAI_DRIFT_NOKEY) {
+			double d = cnai_drift__key_value(key);
 
 			packed++;
 			if (memcmp(&d, &want, sizeof(d)))
@@ -263,21 +301,121 @@ static void test_read__short_decimal_codes(void **state)
 	assert_true(packed > 100000);
 	{
 		double v;
-		int32_t code;
+		uint32_t key;
 		int isint;
 
-		cnai_drift__parse_number_code(&v, &isint, &code, "16777216", 8);
-		assert_int_equal(code, INT32_MIN); /* 2^24: too long */
-		cnai_drift__parse_number_code(&v, &isint, &code, "0.1", 3);
-		assert_true(code != INT32_MIN && cnai_drift__decode(code) == 0.1);
+		cnai_drift__parse_number_key(&v, &isint, &key, "16777216", 8);
+		assert_int_equal(key, CNAI_DRIFT_NOKEY); /* 2^24: too long */
+		cnai_drift__parse_number_key(&v, &isint, &key, "0.1", 3);
+		assert_true(key != CNAI_DRIFT_NOKEY &&
+			    cnai_drift__key_value(key) == 0.1);
+	}
+	{
+		/* one value, one key, however it is written */
+		static const char *const spellings[] = { "1.50", "15e-1",
+							 "0.15e1", "1.5" };
+		uint32_t key, first = CNAI_DRIFT_NOKEY;
+		double v;
+		int isint;
+
+		for (i = 0; i < sizeof(spellings) / sizeof(*spellings); i++) {
+			assert_true(cnai_drift__parse_number_key(
+				&v, &isint, &key, spellings[i],
+				strlen(spellings[i])));
+			if (i == 0)
+				first = key;
+			assert_int_equal(key, first);
+		}
+	}
+	{
+		/* the ends of the range: seven digits, powers -22 and 22 */
+		static const char *const ends[] = {
+			"1e-22", "-1e-22", "8388607e-22", "15e-22", "1e22",
+			"-8388607e22", "0.0000000000000000000012",
+		};
+
+		for (i = 0; i < sizeof(ends) / sizeof(*ends); i++) {
+			double v, want = strtod(ends[i], NULL), d;
+			uint32_t key;
+			int isint;
+
+			cnai_drift__parse_number_key(&v, &isint, &key, ends[i],
+						     strlen(ends[i]));
+			assert_true(key != CNAI_DRIFT_NOKEY);
+			d = cnai_drift__key_value(key);
+			assert_memory_equal(&d, &want, sizeof(d));
+		}
 	}
 }
 
-static int cmp(const void *a, const void *b);
+/* A short decimal of random length, power and sign; some written with
+ * trailing zeros, so that equal values come in other spellings. */
+static int random_short_decimal(char *buf, size_t size,
+				unsigned long long *seed)
+{
+	unsigned long long s;
+	int len;
 
-/* A column of short decimals sorts as integers and decodes to the very
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	s = *seed;
+	len = snprintf(buf, size, "%s%llu%se%d", s & 1 ? "-" : "",
+		       (s >> 8) % (s & 2 ? 838860 : 1000), s & 4 ? ".0" : "",
+		       (int)((s >> 40) % (s & 8 ? 44 : 5)) - (s & 8 ? 21 : 2));
+	return len;
+}
+
+/*
+ * Values pushed past a few chunks are packed into sorted runs and come
+ * back sorted, as the very doubles the parser made; one value that is no
+ * short decimal turns the column into doubles on the way, losing none.
+ */
+static void check_pushed_sorted(size_t n, size_t wide_at)
+{
+	struct cnai_drift__col c;
+	struct cnai_drift__scratch sc = { NULL, NULL };
+	double *want = malloc(n * sizeof(double));
+	unsigned long long seed = 11;
+	char buf[64];
+	size_t i;
+
+	assert_non_null(want);
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < n; i++) {
+		uint32_t key;
+		int isint, len = random_short_decimal(buf, sizeof(buf), &seed);
+
+		if (i == wide_at)
+			len = snprintf(buf, sizeof(buf), "0.12345678901");
+		assert_true(cnai_drift__parse_number_key(&want[i], &isint,
+							 &key, buf,
+							 (size_t)len));
+		assert_true((key == CNAI_DRIFT_NOKEY) == (i == wide_at));
+		assert_int_equal(cnai_drift__col_push(&c, &sc, want[i], key,
+						      UINT64_MAX),
+				 0);
+		if (i + 1 == 2 * CNAI_DRIFT_CHUNK + 1 && wide_at > i) {
+			assert_int_equal(c.nrun, 2 * CNAI_DRIFT_CHUNK);
+			assert_true(c.runs_len < 4 * c.nrun);
+		}
+	}
+	assert_int_equal(cnai_drift__col_sorted(&c), 0);
+	qsort(want, n, sizeof(double), cmp);
+	assert_int_equal(c.n, n);
+	assert_memory_equal(c.v, want, n * sizeof(double));
+	cnai_drift__col_free_values(&c);
+	cnai_drift__scratch_release(&sc);
+	free(want);
+}
+
+static void test_read__packed_runs(void **state)
+{
+	check_pushed_sorted(3 * CNAI_DRIFT_CHUNK + 12345, SIZE_MAX);
+	check_pushed_sorted(2 * CNAI_DRIFT_CHUNK + 100, 2 * CNAI_DRIFT_CHUNK + 7);
+}
+
+/* A column of short decimals sorts by its keys and gives back the very
  * doubles the parser made, in order. */
-static void test_read__sorted_codes(void **state)
+static void test_read__sorted_keys(void **state)
 {
 	struct cnai_drift__col c;
 	size_t n = 50000, i;
@@ -287,11 +425,11 @@ static void test_read__sorted_codes(void **state)
 
 	assert_non_null(want);
 	memset(&c, 0, sizeof(c));
-	c.code = malloc(n * sizeof(int32_t));
-	assert_non_null(c.code);
+	c.key = malloc(n * sizeof(uint32_t));
+	assert_non_null(c.key);
 	for (i = 0; i < n; i++) {
 		int isint, len;
-		int32_t code;
+		uint32_t key;
 
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
 		/* x.xxxxx and integers up to 5e6: eleven decades apart */
@@ -301,11 +439,11 @@ static void test_read__sorted_codes(void **state)
 		if (seed & 2)
 			len = snprintf(buf, sizeof(buf), "%llu",
 				       (seed >> 20) % 5000000);
-		assert_true(cnai_drift__parse_number_code(&want[i], &isint,
-							  &code, buf,
-							  (size_t)len));
-		assert_true(code != INT32_MIN);
-		c.code[i] = code;
+		assert_true(cnai_drift__parse_number_key(&want[i], &isint,
+							 &key, buf,
+							 (size_t)len));
+		assert_true(key != CNAI_DRIFT_NOKEY);
+		c.key[i] = key;
 	}
 	c.n = c.cap = n;
 	assert_int_equal(cnai_drift__col_sorted(&c), 0);
@@ -348,15 +486,26 @@ static void test_read__radix_sort(void **state)
 	free(b);
 }
 
+/* pandas' default na_values, and cells that look like them but are not */
 static void test_read__missing_cells(void **state)
 {
-	assert_true(cnai_drift__is_na("", 0));
-	assert_true(cnai_drift__is_na("NA", 2));
-	assert_true(cnai_drift__is_na("NaN", 3));
-	assert_true(cnai_drift__is_na("null", 4));
-	assert_true(cnai_drift__is_na("#N/A N/A", 8));
-	assert_false(cnai_drift__is_na("na", 2));
-	assert_false(cnai_drift__is_na("0", 1));
+	static const char *const na[] = {
+		"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN",
+		"-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN",
+		"None", "n/a", "nan", "null",
+	};
+	static const char *const not_na[] = {
+		"na", "0", "1", "1.5", "-1", "-1.5", "-N", "-Na", "1.#", "<N",
+		"Nan", "NONE", "none", "#", "-", "nul", "#N/A N/A ",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(na) / sizeof(*na); i++)
+		if (!cnai_drift__is_na(na[i], strlen(na[i])))
+			fail_msg("'%s' should be missing", na[i]);
+	for (i = 0; i < sizeof(not_na) / sizeof(*not_na); i++)
+		if (cnai_drift__is_na(not_na[i], strlen(not_na[i])))
+			fail_msg("'%s' should not be missing", not_na[i]);
 }
 
 int main(void)
@@ -369,8 +518,9 @@ int main(void)
 		cmocka_unit_test(test_stats__sturges_like_numpy),
 		cmocka_unit_test(test_stats__ztest),
 		cmocka_unit_test(test_read__numbers_like_strtod),
-		cmocka_unit_test(test_read__short_decimal_codes),
-		cmocka_unit_test(test_read__sorted_codes),
+		cmocka_unit_test(test_read__short_decimal_keys),
+		cmocka_unit_test(test_read__sorted_keys),
+		cmocka_unit_test(test_read__packed_runs),
 		cmocka_unit_test(test_read__radix_sort),
 		cmocka_unit_test(test_read__missing_cells),
 	};

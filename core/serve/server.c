@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/serve/json.h"
 #include "core/util/error.h"
 #include "core/util/banned.h"
 
@@ -91,39 +92,6 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct request *r,
 }
 
 
-/*
- * A JSON string, for the access log and error bodies: model names come
- * from the URL and may be anything. Valid UTF-8 goes through jansson;
- * otherwise bytes over 0x7e are written as \u00XX (Latin-1), so every
- * line and body stays valid JSON.
- */
-static void add_json_string(struct cnai_buf *b, const char *s)
-{
-	json_t *j = json_string(s); /* NULL when s is not UTF-8 */
-	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-
-	json_decref(j);
-	if (q) {
-		cnai_buf_adds(b, q);
-		free(q);
-		return;
-	}
-	cnai_buf_addch(b, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			cnai_buf_addch(b, '\\');
-			cnai_buf_addch(b, (char)ch);
-		} else if (ch < 0x20 || ch > 0x7e) {
-			cnai_buf_addf(b, "\\u%04x", ch);
-		} else {
-			cnai_buf_addch(b, (char)ch);
-		}
-	}
-	cnai_buf_addch(b, '"');
-}
-
 static enum MHD_Result send_error(struct MHD_Connection *c, struct request *r,
 				  int status, const char *msg)
 {
@@ -131,7 +99,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, struct request *r,
 	enum MHD_Result ret = MHD_NO;
 
 	cnai_buf_adds(&body, "{\"error\":");
-	add_json_string(&body, msg);
+	cnai_serve_json_add_string(&body, msg);
 	cnai_buf_addch(&body, '}');
 	if (!cnai_buf_oom(&body))
 		ret = send_text(c, r, status, "application/json", body.buf,
@@ -363,7 +331,7 @@ static void log_request(struct cnai_server *s, struct MHD_Connection *c,
 		cnai_buf_addf(&line, "{\"time\":\"%s\",\"remote\":\"%s\","
 			      "\"endpoint\":\"%s\",\"model\":", when, addr,
 			      r->endpoint);
-		add_json_string(&line, r->model);
+		cnai_serve_json_add_string(&line, r->model);
 		cnai_buf_addf(&line, ",\"status\":%d,\"bytes\":%zu,"
 			      "\"duration_ms\":%.3f}\n", r->status,
 			      r->bytes_out, secs * 1000);

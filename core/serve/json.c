@@ -45,12 +45,16 @@ static double scale10(double a, int k)
  */
 static int digits_fast(uint32_t *digits, int *exp10, double a)
 {
+	uint64_t bits;
 	int e2, e, tries;
 	double s, whole, frac;
 
-	frexp(a, &e2);
-	/* log10(2): the estimate is the exponent or one below it */
-	e = (int)floor((e2 - 1) * 0.30102999566398120);
+	/* a's binary exponent, from its bits (a is a normal double), times
+	 * log10(2) ~ 78913 / 2^18 (floored by the shift): the decimal
+	 * exponent or one below it */
+	memcpy(&bits, &a, sizeof(bits));
+	e2 = (int)((bits >> 52) & 0x7ff) - 1023;
+	e = (e2 * 78913) >> 18;
 	for (tries = 0; tries < 3; tries++) {
 		if (8 - e < -(NPOW10 - 1) || 8 - e > NPOW10 - 1)
 			return 0;
@@ -64,7 +68,7 @@ static int digits_fast(uint32_t *digits, int *exp10, double a)
 	}
 	if (tries == 3 || s < 1e8)
 		return 0;
-	whole = floor(s);
+	whole = (double)(uint64_t)s; /* floor: 1e8 <= s < 1e9 */
 	frac = s - whole;
 	if (fabs(frac - 0.5) < 1e-6)
 		return 0;

@@ -48,7 +48,7 @@ static const double exact_pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
 				      1e18, 1e19, 1e20, 1e21, 1e22 };
 
 /* JSON's whitespace, which is also jansson's. */
-static char peek(struct cursor *c)
+static inline char peek(struct cursor *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
 				 *c->p == '\n' || *c->p == '\r'))
@@ -56,7 +56,7 @@ static char peek(struct cursor *c)
 	return c->p < c->end ? *c->p : '\0';
 }
 
-static int expect(struct cursor *c, char ch)
+static inline int expect(struct cursor *c, char ch)
 {
 	if (peek(c) != ch)
 		return 0;
@@ -92,7 +92,7 @@ static int string_is(struct cursor *c, const char *want)
 	       !memcmp(s, want, len);
 }
 
-static int is_digit(const char *q, const char *end)
+static inline int is_digit(const char *q, const char *end)
 {
 	return q < end && *q >= '0' && *q <= '9';
 }
@@ -179,7 +179,7 @@ static int number(struct cursor *c, double *v, int *is_int)
 
 /* Stores value number c->count, encoded as its column's feature says:
  * (x - mean) / std, and the training fill for null. */
-static int store(struct cursor *c, float x, int missing)
+static inline int store(struct cursor *c, float x, int missing)
 {
 	const struct cnai_ml_feature *f = &c->prep->f[c->col];
 

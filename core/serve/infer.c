@@ -484,14 +484,31 @@ static void add_labels(struct cnai_buf *b, const struct cnai_ml_model *m,
 	cnai_buf_addch(b, ']');
 }
 
+/* A count in decimal, without printf's format parsing per answer. */
+static void add_count(struct cnai_buf *b, size_t v)
+{
+	char text[24], *p = text + sizeof(text);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	cnai_buf_add(b, p, (size_t)(text + sizeof(text) - p));
+}
+
 /* {"name":NAME,"datatype":TYPE,"shape":[n(, k)],"data": */
 static void add_output_head(struct cnai_buf *b, const char *name,
 			    const char *type, size_t n, int k)
 {
-	cnai_buf_addf(b, "{\"name\":\"%s\",\"datatype\":\"%s\",\"shape\":[%zu",
-		      name, type, n);
-	if (k >= 0)
-		cnai_buf_addf(b, ",%d", k);
+	cnai_buf_adds(b, "{\"name\":\"");
+	cnai_buf_adds(b, name);
+	cnai_buf_adds(b, "\",\"datatype\":\"");
+	cnai_buf_adds(b, type);
+	cnai_buf_adds(b, "\",\"shape\":[");
+	add_count(b, n);
+	if (k >= 0) {
+		cnai_buf_addch(b, ',');
+		add_count(b, (size_t)k);
+	}
 	cnai_buf_adds(b, "],\"data\":");
 }
 

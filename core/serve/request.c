@@ -97,13 +97,18 @@ static inline int is_digit(const char *q, const char *end)
 	return q < end && *q >= '0' && *q <= '9';
 }
 
-/* Digits into *m while it cannot overflow; *n counts them all. */
-static const char *digits(const char *q, const char *end, uint64_t *m,
-			  int *n)
+/* Digits into *m; *n counts them all. Past 19 digits *m wraps, and is
+ * not used then. */
+static inline const char *digits(const char *q, const char *end,
+				 uint64_t *m, int *n)
 {
-	for (; is_digit(q, end); q++, (*n)++)
-		if (*n < 19)
-			*m = *m * 10 + (uint64_t)(*q - '0');
+	const char *first = q;
+	uint64_t v = *m;
+
+	for (; q < end && (unsigned)(*q - '0') < 10; q++)
+		v = v * 10 + (uint64_t)(*q - '0');
+	*m = v;
+	*n += (int)(q - first);
 	return q;
 }
 

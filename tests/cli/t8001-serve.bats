@@ -755,7 +755,11 @@ EOF
 	done
 	[ "$(head -n 1 probe.out)" = '200 {"ready":true} keep-alive' ] || { cat probe.out; false; }
 	kill -TERM "$SERVE_PID"
-	sleep 0.2
+	# draining once new connections are refused (readiness turned first)
+	for _ in $(seq 100); do
+		curl -s -o /dev/null --max-time 1 "$URL/v2/health/live" || break
+		sleep 0.05
+	done
 	touch term
 	wait "$probe"
 	touch go

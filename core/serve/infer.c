@@ -17,11 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/serve/json.h"
+#include "core/serve/request.h"
 #include "core/util/error.h"
 #include "gpu/backend.h"
 #include "core/util/banned.h"
-
-enum { MAX_ROWS = 1 << 20 };
 
 static _Thread_local struct cnai_backend *thread_backend;
 
@@ -222,7 +222,7 @@ static int parse_tensor(struct tensor *t, json_t *in, json_t *flat,
 	t->count = 1;
 	json_array_foreach(shape, i, d) {
 		if (!json_is_integer(d) || json_integer_value(d) < 0 ||
-		    json_integer_value(d) > MAX_ROWS)
+		    json_integer_value(d) > CNAI_SERVE_MAX_DIM)
 			return bad(status, "input '%s': bad shape%s", t->name,
 				   "");
 		t->dims[i] = (size_t)json_integer_value(d);
@@ -437,47 +437,109 @@ cleanup:
 	return 0;
 }
 
-static json_t *outputs_json(const struct cnai_ml_model *m, const float *pred,
-			    size_t n)
+/* The class with the highest probability in each row of `pred`. */
+static int argmax(const float *row, int npred)
+{
+	int best = 0, k;
+
+	for (k = 1; k < npred; k++)
+		if (row[k] > row[best])
+			best = k;
+	return best;
+}
+
+/* Appends n values as a JSON array; a NaN or infinity is a server error
+ * (JSON has no such number, and a client must not get a shorter array). */
+static int add_floats(struct cnai_buf *b, const float *v, size_t n)
+{
+	size_t i;
+
+	cnai_buf_addch(b, '[');
+	for (i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			return cnai_error_set(CNAI_ERROR, "the model's output "
+					      "is NaN or infinite for this "
+					      "input");
+		if (i)
+			cnai_buf_addch(b, ',');
+		cnai_serve_json_add_float(b, v[i]);
+	}
+	return cnai_buf_addch(b, ']');
+}
+
+/* Appends each row's label: the classifier's answer as strings. */
+static void add_labels(struct cnai_buf *b, const struct cnai_ml_model *m,
+		       const float *pred, size_t n)
 {
 	int npred = cnai_ml_model_npred(m);
-	json_t *outs = json_array(), *data = json_array();
 	size_t i;
-	int k;
 
-	for (i = 0; i < n * (size_t)npred; i++)
-		json_array_append_new(data, json_real(pred[i]));
-	if (cnai_ml_model_is_classifier(m)) {
-		json_t *labels = json_array();
-
-		for (i = 0; i < n; i++) {
-			int best = 0;
-
-			for (k = 1; k < npred; k++)
-				if (pred[i * npred + k] > pred[i * npred + best])
-					best = k;
-			json_array_append_new(labels,
-					      json_string(m->classes[best]));
-		}
-		json_array_append_new(outs,
-				      json_pack("{s:s, s:s, s:[I, i], s:o}",
-						"name", "probabilities",
-						"datatype", "FP32", "shape",
-						(json_int_t)n, npred, "data",
-						data));
-		json_array_append_new(outs,
-				      json_pack("{s:s, s:s, s:[I], s:o}", "name",
-						"label", "datatype", "BYTES",
-						"shape", (json_int_t)n, "data",
-						labels));
-	} else {
-		json_array_append_new(outs,
-				      json_pack("{s:s, s:s, s:[I], s:o}", "name",
-						"predictions", "datatype",
-						"FP32", "shape", (json_int_t)n,
-						"data", data));
+	cnai_buf_addch(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			cnai_buf_addch(b, ',');
+		cnai_serve_json_add_string(
+			b, m->classes[argmax(pred + i * npred, npred)]);
 	}
-	return outs;
+	cnai_buf_addch(b, ']');
+}
+
+/* A count in decimal, without printf's format parsing per answer. */
+static void add_count(struct cnai_buf *b, size_t v)
+{
+	char text[24], *p = text + sizeof(text);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	cnai_buf_add(b, p, (size_t)(text + sizeof(text) - p));
+}
+
+/* {"name":NAME,"datatype":TYPE,"shape":[n(, k)],"data": */
+static void add_output_head(struct cnai_buf *b, const char *name,
+			    const char *type, size_t n, int k)
+{
+	cnai_buf_adds(b, "{\"name\":\"");
+	cnai_buf_adds(b, name);
+	cnai_buf_adds(b, "\",\"datatype\":\"");
+	cnai_buf_adds(b, type);
+	cnai_buf_adds(b, "\",\"shape\":[");
+	add_count(b, n);
+	if (k >= 0) {
+		cnai_buf_addch(b, ',');
+		add_count(b, (size_t)k);
+	}
+	cnai_buf_adds(b, "],\"data\":");
+}
+
+/*
+ * "outputs": probabilities [n, k] and label [n] for a classifier,
+ * predictions [n] otherwise; as jansson wrote them before (keys in this
+ * order, floats with 9 significant digits: every float exactly, as
+ * `cnai predict` prints them).
+ */
+static int add_outputs(struct cnai_buf *b, const struct cnai_ml_model *m,
+		       const float *pred, size_t n)
+{
+	int npred = cnai_ml_model_npred(m), err;
+
+	/* digits, point, exponent, comma: about 12 bytes a value */
+	cnai_buf_grow(b, n * (size_t)npred * 12 + 128);
+	cnai_buf_addch(b, '[');
+	if (cnai_ml_model_is_classifier(m)) {
+		add_output_head(b, "probabilities", "FP32", n, npred);
+		if ((err = add_floats(b, pred, n * (size_t)npred)) < 0)
+			return err;
+		cnai_buf_adds(b, "},");
+		add_output_head(b, "label", "BYTES", n, -1);
+		add_labels(b, m, pred, n);
+	} else {
+		add_output_head(b, "predictions", "FP32", n, -1);
+		if ((err = add_floats(b, pred, n)) < 0)
+			return err;
+	}
+	cnai_buf_adds(b, "}]");
+	return cnai_buf_oom(b);
 }
 
 static int run(float **pred, struct cnai_serve_model *sm,
@@ -492,83 +554,140 @@ static int run(float **pred, struct cnai_serve_model *sm,
 	return predict(sm, mx, x, n, *pred);
 }
 
-/*
- * Floats with 9 significant digits: enough to give back every float
- * exactly (FLT_DECIMAL_DIG), as `cnai predict` prints them, and half the
- * bytes of a double's 17.
- */
-static int dump(struct cnai_buf *out, json_t *doc)
+/* The request as a jansson tree; 400 when it is not JSON. */
+static int load_json(json_t **out, int *status, const char *body, size_t len)
 {
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9));
+	json_error_t jerr;
+
+	if (!(*out = json_loadb(body, len, 0, &jerr))) {
+		*status = 400;
+		return cnai_error_set(CNAI_EINVALID, "malformed JSON at line "
+				      "%d, column %d: %s", jerr.line,
+				      jerr.column, jerr.text);
+	}
+	return 0;
+}
+
+/* Any v2 request, through jansson: the encoded rows and, if the request
+ * has a string "id", its JSON text in id_json. */
+static int decode_general(float **x, size_t *n, struct cnai_buf *id_json,
+			  int *status, const struct cnai_serve_model *sm,
+			  const char *body, size_t len)
+{
+	json_t *req, *id;
 	int err;
 
-	if (!text)
-		return cnai_error_set(CNAI_ERROR, "out of memory");
-	err = cnai_buf_adds(out, text) < 0 ? cnai_buf_oom(out) : 0;
-	free(text);
+	if ((err = load_json(&req, status, body, len)) < 0)
+		return err;
+	if (!json_is_object(req))
+		err = bad(status, "the request must be a JSON object");
+	else
+		err = decode_inputs(x, n, json_object_get(req, "inputs"),
+				    sm->m, status);
+	id = json_object_get(req, "id");
+	if (!err && json_is_string(id))
+		err = cnai_serve_json_add_string(id_json, json_string_value(id));
+	json_decref(req);
 	return err;
+}
+
+/* The rows of a v2 request: the fast decoder's when it takes the
+ * request, else the general one's. */
+static int decode_v2(float **x, size_t *n, struct cnai_buf *id_json,
+		     int *status, const struct cnai_serve_model *sm,
+		     const char *body, size_t len)
+{
+	struct cnai_serve_request fast;
+	int err = cnai_serve_request_decode(&fast, body, len, &sm->m->prep);
+
+	if (err <= 0)
+		return err < 0 ? err
+			       : decode_general(x, n, id_json, status, sm,
+						body, len);
+	*x = fast.x;
+	*n = fast.n;
+	if (fast.id) { /* printable ASCII without escapes: as it was */
+		cnai_buf_addch(id_json, '"');
+		cnai_buf_add(id_json, fast.id, fast.idlen);
+		cnai_buf_addch(id_json, '"');
+	}
+	return cnai_buf_oom(id_json);
+}
+
+/* {"model_name":..,"model_version":..,"outputs":[..](,"id":..)}: the
+ * keys in the order jansson kept them before. */
+static int respond_v2(struct cnai_buf *out, const struct cnai_serve_model *sm,
+		      const float *pred, size_t n,
+		      const struct cnai_buf *id_json)
+{
+	int err;
+
+	cnai_buf_adds(out, "{\"model_name\":");
+	cnai_serve_json_add_string(out, sm->name);
+	cnai_buf_adds(out, ",\"model_version\":");
+	cnai_serve_json_add_string(out, sm->version);
+	cnai_buf_adds(out, ",\"outputs\":");
+	if ((err = add_outputs(out, sm->m, pred, n)) < 0)
+		return err;
+	if (id_json->len) {
+		cnai_buf_adds(out, ",\"id\":");
+		cnai_buf_add(out, id_json->buf, id_json->len);
+	}
+	cnai_buf_addch(out, '}');
+	return cnai_buf_oom(out);
 }
 
 int cnai_serve_infer_v2(struct cnai_buf *out, int *status,
 			struct cnai_serve_model *sm, struct cnai_metrics *mx,
 			const char *body, size_t len)
 {
-	json_error_t jerr;
-	json_t *req, *resp = NULL, *id;
+	struct cnai_buf id_json = CNAI_BUF_INIT;
 	float *x = NULL, *pred = NULL;
 	size_t n = 0;
 	int err;
 
 	*status = 500;
-	if (!(req = json_loadb(body, len, 0, &jerr))) {
-		*status = 400;
-		return cnai_error_set(CNAI_EINVALID, "malformed JSON at line "
-				      "%d, column %d: %s", jerr.line,
-				      jerr.column, jerr.text);
-	}
-	if (!json_is_object(req)) {
-		err = bad(status, "the request must be a JSON object");
+	if ((err = decode_v2(&x, &n, &id_json, status, sm, body, len)) < 0 ||
+	    (err = run(&pred, sm, mx, x, n)) < 0 ||
+	    (err = respond_v2(out, sm, pred, n, &id_json)) < 0)
 		goto cleanup;
-	}
-	if ((err = decode_inputs(&x, &n, json_object_get(req, "inputs"), sm->m,
-				 status)) < 0 ||
-	    (err = run(&pred, sm, mx, x, n)) < 0)
-		goto cleanup;
-	id = json_object_get(req, "id");
-	resp = json_pack("{s:s, s:s, s:o}", "model_name", sm->name,
-			 "model_version", sm->version, "outputs",
-			 outputs_json(sm->m, pred, n));
-	if (json_is_string(id))
-		json_object_set(resp, "id", id);
-	if ((err = dump(out, resp)) == 0)
-		*status = 200;
+	*status = 200;
 cleanup:
-	json_decref(req);
-	json_decref(resp);
+	cnai_buf_release(&id_json);
 	free(x);
 	free(pred);
 	return err;
+}
+
+/* {"predictions":[..]}: labels for a classifier, else values. */
+static int respond_v1(struct cnai_buf *out, const struct cnai_ml_model *m,
+		      const float *pred, size_t n)
+{
+	int err;
+
+	cnai_buf_adds(out, "{\"predictions\":");
+	if (cnai_ml_model_is_classifier(m))
+		add_labels(out, m, pred, n);
+	else if ((err = add_floats(out, pred, n)) < 0)
+		return err;
+	cnai_buf_addch(out, '}');
+	return cnai_buf_oom(out);
 }
 
 int cnai_serve_predict_v1(struct cnai_buf *out, int *status,
 			  struct cnai_serve_model *sm, struct cnai_metrics *mx,
 			  const char *body, size_t len)
 {
-	json_error_t jerr;
-	json_t *req, *inst, *row, *resp = NULL, *preds;
+	json_t *req, *inst, *row;
 	const struct cnai_ml_prep *p = &sm->m->prep;
 	struct tensor t = { "instances", "FP64", { 0 }, 0, 0, NULL };
 	float *x = NULL, *pred = NULL;
 	size_t n, i, j;
-	int err = 0, npred = cnai_ml_model_npred(sm->m);
+	int err = 0;
 
 	*status = 500;
-	if (!(req = json_loadb(body, len, 0, &jerr))) {
-		*status = 400;
-		return cnai_error_set(CNAI_EINVALID, "malformed JSON at line "
-				      "%d, column %d: %s", jerr.line,
-				      jerr.column, jerr.text);
-	}
+	if ((err = load_json(&req, status, body, len)) < 0)
+		return err;
 	inst = json_object_get(req, "instances");
 	if (!json_is_array(inst)) {
 		err = bad(status, "expected {\"instances\": [...]}");
@@ -605,28 +724,12 @@ int cnai_serve_predict_v1(struct cnai_buf *out, int *status,
 		if (err < 0)
 			goto cleanup;
 	}
-	if ((err = run(&pred, sm, mx, x, n)) < 0)
+	if ((err = run(&pred, sm, mx, x, n)) < 0 ||
+	    (err = respond_v1(out, sm->m, pred, n)) < 0)
 		goto cleanup;
-	preds = json_array();
-	for (i = 0; i < n; i++) {
-		if (cnai_ml_model_is_classifier(sm->m)) {
-			int best = 0, k;
-
-			for (k = 1; k < npred; k++)
-				if (pred[i * npred + k] > pred[i * npred + best])
-					best = k;
-			json_array_append_new(preds,
-					      json_string(sm->m->classes[best]));
-		} else {
-			json_array_append_new(preds, json_real(pred[i]));
-		}
-	}
-	resp = json_pack("{s:o}", "predictions", preds);
-	if ((err = dump(out, resp)) == 0)
-		*status = 200;
+	*status = 200;
 cleanup:
 	json_decref(req);
-	json_decref(resp);
 	free(x);
 	free(pred);
 	return err;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/serve/json.h"
 #include "core/util/error.h"
 #include "core/util/banned.h"
 
@@ -40,7 +41,8 @@ struct request {
 	 * we serve; it is logged but not made a metrics label (a client
 	 * must not be able to add series). */
 	int too_large, status, unknown_model;
-	char model[128], endpoint[32];
+	char model[128];
+	const char *endpoint; /* a literal: the metrics label */
 	size_t bytes_out;
 };
 
@@ -53,13 +55,11 @@ static double since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, struct request *r,
-				 int status, const char *type,
-				 const char *text, size_t len)
+/* Queues `resp` with its Content-Type and records the answer. */
+static enum MHD_Result queue(struct MHD_Connection *c, struct request *r,
+			     int status, const char *type,
+			     struct MHD_Response *resp, size_t len)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)text,
-						MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!resp)
@@ -74,6 +74,34 @@ static enum MHD_Result send_text(struct MHD_Connection *c, struct request *r,
 	r->status = status;
 	r->bytes_out = len;
 	return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, struct request *r,
+				 int status, const char *type,
+				 const char *text, size_t len)
+{
+	return queue(c, r, status, type,
+		     MHD_create_response_from_buffer(len, (void *)text,
+						     MHD_RESPMEM_MUST_COPY),
+		     len);
+}
+
+/* Hands out's memory to MHD, which frees it once sent: an answer of
+ * 256 rows is not copied again. `out` is left empty. */
+static enum MHD_Result send_buf(struct MHD_Connection *c, struct request *r,
+				int status, const char *type,
+				struct cnai_buf *out)
+{
+	size_t len = out->len;
+	char *text = cnai_buf_detach(out);
+	struct MHD_Response *resp =
+		text ? MHD_create_response_from_buffer(len, text,
+						       MHD_RESPMEM_MUST_FREE)
+		     : NULL;
+
+	if (!resp)
+		free(text);
+	return queue(c, r, status, type, resp, len);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *c, struct request *r,
@@ -91,39 +119,6 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct request *r,
 }
 
 
-/*
- * A JSON string, for the access log and error bodies: model names come
- * from the URL and may be anything. Valid UTF-8 goes through jansson;
- * otherwise bytes over 0x7e are written as \u00XX (Latin-1), so every
- * line and body stays valid JSON.
- */
-static void add_json_string(struct cnai_buf *b, const char *s)
-{
-	json_t *j = json_string(s); /* NULL when s is not UTF-8 */
-	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-
-	json_decref(j);
-	if (q) {
-		cnai_buf_adds(b, q);
-		free(q);
-		return;
-	}
-	cnai_buf_addch(b, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			cnai_buf_addch(b, '\\');
-			cnai_buf_addch(b, (char)ch);
-		} else if (ch < 0x20 || ch > 0x7e) {
-			cnai_buf_addf(b, "\\u%04x", ch);
-		} else {
-			cnai_buf_addch(b, (char)ch);
-		}
-	}
-	cnai_buf_addch(b, '"');
-}
-
 static enum MHD_Result send_error(struct MHD_Connection *c, struct request *r,
 				  int status, const char *msg)
 {
@@ -131,7 +126,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, struct request *r,
 	enum MHD_Result ret = MHD_NO;
 
 	cnai_buf_adds(&body, "{\"error\":");
-	add_json_string(&body, msg);
+	cnai_serve_json_add_string(&body, msg);
 	cnai_buf_addch(&body, '}');
 	if (!cnai_buf_oom(&body))
 		ret = send_text(c, r, status, "application/json", body.buf,
@@ -139,6 +134,15 @@ static enum MHD_Result send_error(struct MHD_Connection *c, struct request *r,
 	cnai_error_clear();
 	cnai_buf_release(&body);
 	return ret;
+}
+
+/* The model's name as the URL gives it, cut to fit (for logs). */
+static void set_model(struct request *r, const char *name, size_t len)
+{
+	if (len >= sizeof(r->model))
+		len = sizeof(r->model) - 1;
+	memcpy(r->model, name, len);
+	r->model[len] = '\0';
 }
 
 /* "/v2/models/NAME[/versions/V]..." -> model, and what follows. */
@@ -176,42 +180,41 @@ static enum MHD_Result route_models(struct cnai_server *s,
 		vlen = strcspn(version, "/");
 		tail = version + vlen;
 	}
-	snprintf(r->model, sizeof(r->model), "%.*s", (int)len, rest);
+	set_model(r, rest, len);
 	if (!(m = find_model(s, rest, len, version, vlen))) {
 		char msg[300];
 
 		snprintf(msg, sizeof(msg), "model '%.*s'%s%.*s not found",
 			 (int)len, rest, version ? " version " : "",
 			 (int)vlen, version ? version : "");
-		snprintf(r->endpoint, sizeof(r->endpoint), "unknown");
+		r->endpoint = "unknown";
 		r->unknown_model = 1;
 		return send_error(c, r, 404, msg);
 	}
 	if (!*tail && !strcmp(method, "GET")) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "metadata");
+		r->endpoint = "metadata";
 		return send_json(c, r, 200, cnai_serve_model_metadata(m));
 	}
 	if (!strcmp(tail, "/ready") && !strcmp(method, "GET")) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "model_ready");
+		r->endpoint = "model_ready";
 		return send_json(c, r, s->ready ? 200 : 503,
 				 json_pack("{s:s, s:b}", "name", m->name,
 					   "ready", s->ready));
 	}
 	if (!strcmp(tail, "/infer")) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "infer");
+		r->endpoint = "infer";
 		if (strcmp(method, "POST"))
 			return send_error(c, r, 405, "use POST for infer");
 		err = cnai_serve_infer_v2(&out, &status, m, s->mx, r->body.buf,
 					  r->body.len);
 		ret = err < 0 ? send_error(c, r, status,
 					   cnai_error_last()->message)
-			      : send_text(c, r, 200, "application/json",
-					  out.buf, out.len);
+			      : send_buf(c, r, 200, "application/json", &out);
 		cnai_error_clear();
 		cnai_buf_release(&out);
 		return ret;
 	}
-	snprintf(r->endpoint, sizeof(r->endpoint), "unknown");
+	r->endpoint = "unknown";
 	return send_error(c, r, 404, "no such endpoint");
 }
 
@@ -223,23 +226,23 @@ static enum MHD_Result route(struct cnai_server *s, struct MHD_Connection *c,
 	enum MHD_Result ret;
 
 	if (!strcmp(url, "/v2/health/live")) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "live");
+		r->endpoint = "live";
 		return send_json(c, r, 200, json_pack("{s:b}", "live", 1));
 	}
 	if (!strcmp(url, "/v2/health/ready")) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "ready");
+		r->endpoint = "ready";
 		return send_json(c, r, s->ready ? 200 : 503,
 				 json_pack("{s:b}", "ready", s->ready));
 	}
 	if (!strcmp(url, "/v2") || !strcmp(url, "/v2/")) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "server_metadata");
+		r->endpoint = "server_metadata";
 		return send_json(c, r, 200,
 				 json_pack("{s:s, s:s, s:[s]}", "name", "cnai",
 					   "version", CNAI_VERSION,
 					   "extensions", "model_repository"));
 	}
 	if (!strcmp(url, "/metrics")) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "metrics");
+		r->endpoint = "metrics";
 		if (cnai_metrics_render(&out, s->mx) < 0) {
 			cnai_buf_release(&out);
 			return send_error(c, r, 500, "metrics");
@@ -256,12 +259,11 @@ static enum MHD_Result route(struct cnai_server *s, struct MHD_Connection *c,
 		struct cnai_serve_model *m;
 		int status = 500, err;
 
-		snprintf(r->endpoint, sizeof(r->endpoint), "v1_predict");
+		r->endpoint = "v1_predict";
 		if (!colon || strcmp(colon, ":predict") || strcmp(method, "POST"))
 			return send_error(c, r, 404, "no such endpoint (POST "
 					  "/v1/models/NAME:predict)");
-		snprintf(r->model, sizeof(r->model), "%.*s",
-			 (int)(colon - url - 11), url + 11);
+		set_model(r, url + 11, (size_t)(colon - url - 11));
 		if (!(m = find_model(s, url + 11, (size_t)(colon - url - 11),
 				     NULL, 0))) {
 			r->unknown_model = 1;
@@ -271,13 +273,12 @@ static enum MHD_Result route(struct cnai_server *s, struct MHD_Connection *c,
 					    r->body.buf, r->body.len);
 		ret = err < 0 ? send_error(c, r, status,
 					   cnai_error_last()->message)
-			      : send_text(c, r, 200, "application/json",
-					  out.buf, out.len);
+			      : send_buf(c, r, 200, "application/json", &out);
 		cnai_error_clear();
 		cnai_buf_release(&out);
 		return ret;
 	}
-	snprintf(r->endpoint, sizeof(r->endpoint), "unknown");
+	r->endpoint = "unknown";
 	return send_error(c, r, 404, "no such endpoint");
 }
 
@@ -289,12 +290,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	struct cnai_server *s = cls;
 	struct request *r = *con_cls;
 	const char *cl;
+	unsigned long long length;
 
 	(void)version;
 	if (!r) {
 		if (!(r = calloc(1, sizeof(*r))))
 			return MHD_NO;
 		r->s = s;
+		r->endpoint = "";
 		cnai_buf_init(&r->body);
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		*con_cls = r;
@@ -302,12 +305,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		cnai_metrics_inflight(s->mx, 1);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
+		length = cl ? strtoull(cl, NULL, 10) : 0;
+		if (length > s->o.max_body) {
 			r->too_large = 1;
-			snprintf(r->endpoint, sizeof(r->endpoint), "too_large");
+			r->endpoint = "too_large";
 			return send_error(c, r, 413, "request body over the "
 					  "--max-body limit");
 		}
+		/* The body arrives in pieces: one allocation, not a series
+		 * of copies (a failure shows in cnai_buf_oom later); only
+		 * up to 1 MiB, so that a client that sends nothing after its
+		 * header does not hold --max-body of memory. */
+		if (length)
+			cnai_buf_grow(&r->body, length < (1 << 20)
+							? (size_t)length
+							: (size_t)1 << 20);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -319,7 +331,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (r->too_large) {
-		snprintf(r->endpoint, sizeof(r->endpoint), "too_large");
+		r->endpoint = "too_large";
 		return send_error(c, r, 413, "request body over the --max-body "
 				  "limit");
 	}
@@ -363,7 +375,7 @@ static void log_request(struct cnai_server *s, struct MHD_Connection *c,
 		cnai_buf_addf(&line, "{\"time\":\"%s\",\"remote\":\"%s\","
 			      "\"endpoint\":\"%s\",\"model\":", when, addr,
 			      r->endpoint);
-		add_json_string(&line, r->model);
+		cnai_serve_json_add_string(&line, r->model);
 		cnai_buf_addf(&line, ",\"status\":%d,\"bytes\":%zu,"
 			      "\"duration_ms\":%.3f}\n", r->status,
 			      r->bytes_out, secs * 1000);

@@ -5,7 +5,9 @@
 # (rows/s); and the same wrk runs against a bare libmicrohttpd server
 # configured the same way (scripts/bench/serve-hello.c: reads the body,
 # answers a fixed JSON) in the same invocation, as the ceiling. Prints our
-# share of it.
+# share of it. Each server's own CPU time per request (all its threads,
+# from /proc) is shown too: unlike requests/s and latencies it holds on a
+# machine busy with other work.
 #
 #   scripts/bench/serve-infer.sh
 #   DURATION=30 THREADS=2 CONNECTIONS=64 scripts/bench/serve-infer.sh
@@ -84,9 +86,11 @@ PY
 cport=$(free_port)
 "$cnai" -q serve digits --port "$cport" --threads "$THREADS" 2>serve.err &
 pids+=($!)
+cpid=$!
 hport=$(free_port)
 ./hello "$hport" "$THREADS" &
 pids+=($!)
+hpid=$!
 wait_up "http://127.0.0.1:$cport/v2/health/ready"
 wait_up "http://127.0.0.1:$hport/"
 # The answer is right before it is fast.
@@ -94,17 +98,30 @@ code=$(curl -s -o one.out -w '%{http_code}' --data-binary @req1.json \
 	"http://127.0.0.1:$cport/v2/models/digits/infer")
 [ "$code" = 200 ] || die "infer answered $code: $(cat one.out)"
 
-# wrk NAME PORT PATH LUA: runs wrk, keeps its output in NAME.wrk, and
-# fails on any error response or socket error.
+# CPU nanoseconds of every thread of process $1 (schedstat: time on CPU).
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'
+}
+# wrk NAME PORT PATH LUA PID: runs wrk, keeps its output in NAME.wrk and
+# the server's (PID's) CPU time during it in NAME.cpu, and fails on any
+# error response or socket error.
 run_wrk() {
+	local ns0
+	ns0=$(cpu_ns "$5")
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$4" \
 		"http://127.0.0.1:$2$3" >"$1.wrk"
+	echo $(($(cpu_ns "$5") - ns0)) >"$1.cpu"
 	if grep -qE 'Non-2xx|Socket errors' "$1.wrk"; then
 		cat "$1.wrk" >&2
 		die "$1: error responses or socket errors"
 	fi
 }
 rps() { sed -n 's/^Requests\/sec: *//p' "$1.wrk"; }
+# The server's CPU microseconds per request wrk completed.
+cpu_us() {
+	awk -v ns="$(cat "$1.cpu")" '$2 == "requests" && $3 == "in" {
+		printf "%.1f", ns / $1 / 1000 }' "$1.wrk"
+}
 # A latency percentile in ms (wrk prints us, ms or s).
 lat() {
 	awk -v p="$2%" '$1 == p {
@@ -116,18 +133,22 @@ lat() {
 # Warm-up (thread backends, page cache), then ceiling and cnai
 # alternately.
 wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s req1.lua "http://127.0.0.1:$cport/v2/models/digits/infer" >/dev/null
-run_wrk hello1 "$hport" /v2/models/digits/infer req1.lua
-run_wrk cnai1 "$cport" /v2/models/digits/infer req1.lua
-run_wrk hello256 "$hport" /v2/models/digits/infer req256.lua
-run_wrk cnai256 "$cport" /v2/models/digits/infer req256.lua
+run_wrk hello1 "$hport" /v2/models/digits/infer req1.lua "$hpid"
+run_wrk cnai1 "$cport" /v2/models/digits/infer req1.lua "$cpid"
+run_wrk hello256 "$hport" /v2/models/digits/infer req256.lua "$hpid"
+run_wrk cnai256 "$cport" /v2/models/digits/infer req256.lua "$cpid"
 
 share() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
 c1=$(rps cnai1) h1=$(rps hello1) c256=$(rps cnai256) h256=$(rps hello256)
-printf '%-34s %12s %9s %9s\n' "" "requests/s" "p50 ms" "p99 ms"
-printf '%-34s %12.0f %9s %9s\n' "1 row, bare libmicrohttpd" "$h1" "$(lat hello1 50)" "$(lat hello1 99)"
-printf '%-34s %12.0f %9s %9s\n' "1 row, cnai serve" "$c1" "$(lat cnai1 50)" "$(lat cnai1 99)"
-printf '%-34s %12.0f %9s %9s\n' "256 rows, bare libmicrohttpd" "$h256" "$(lat hello256 50)" "$(lat hello256 99)"
-printf '%-34s %12.0f %9s %9s\n' "256 rows, cnai serve" "$c256" "$(lat cnai256 50)" "$(lat cnai256 99)"
+row() {
+	printf '%-34s %12.0f %9s %9s %12s\n' "$1" "$(rps "$2")" "$(lat "$2" 50)" \
+		"$(lat "$2" 99)" "$(cpu_us "$2")"
+}
+printf '%-34s %12s %9s %9s %12s\n' "" "requests/s" "p50 ms" "p99 ms" "CPU us/req"
+row "1 row, bare libmicrohttpd" hello1
+row "1 row, cnai serve" cnai1
+row "256 rows, bare libmicrohttpd" hello256
+row "256 rows, cnai serve" cnai256
 echo "cnai serve, 256-row requests: $(awk -v r="$c256" 'BEGIN { printf "%.0f", r * 256 }') rows/s"
 echo "share of the ceiling: 1 row $(share "$c1" "$h1"), 256 rows $(share "$c256" "$h256")"
 

@@ -4,7 +4,7 @@
 # predict's, /metrics valid for promtool, the access log, bad input (each
 # with its status and a JSON error while the server keeps serving), a
 # slowloris client, 1,000 connections at once, batching and a graceful
-# SIGTERM.
+# SIGTERM (readiness 503 while draining, also on an open connection).
 load lib
 
 # Models trained once for the file: iris (softmax, 3 classes), diabetes
@@ -318,6 +318,53 @@ def cmd_concurrent(port, path, n, body_dir):
             fail("request %d: %d %s" % (i, code, body))
         open("%s/%d.out" % (body_dir, i), "w").write(body)
 
+def cmd_held(port):
+    """POSTs huge.json and reads the answer only once a file "go" exists:
+    a request in flight for as long as a test wants. Writes the status
+    and the body to slow.out."""
+    import os
+    b = open("huge.json", "rb").read()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.connect(("127.0.0.1", int(port)))
+    s.sendall(b"POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(b) + b)
+    while not os.path.exists("go"):
+        time.sleep(0.05)
+    raw = b""
+    while True:
+        chunk = s.recv(1 << 16)
+        if not chunk:
+            break
+        raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    open("slow.out", "wb").write(head.split(b" ")[1] + b"\n" + body)
+
+def cmd_probe(port):
+    """GET /v2/health/ready twice on one keep-alive connection, as a
+    kubelet's probe may: now, and once a file "term" exists. Prints each
+    status, body and whether the answer asks to close, then whether the
+    server closed the connection."""
+    import os
+    s = socket.create_connection(("127.0.0.1", int(port)))
+    def ready():
+        s.sendall(b"GET /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw = b""
+        while b"\r\n\r\n" not in raw:
+            raw += s.recv(4096)
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.decode().lower().split("\r\n")
+        n = int([l.split(":")[1] for l in lines if l.startswith("content-length:")][0])
+        while len(body) < n:
+            body += s.recv(4096)
+        return "%s %s %s" % (lines[0].split(" ")[1], body.decode(),
+                             "close" if "connection: close" in lines else "keep-alive")
+    print(ready(), flush=True)
+    while not os.path.exists("term"):
+        time.sleep(0.05)
+    print(ready(), flush=True)
+    print("closed" if s.recv(1) == b"" else "open")
+
 globals()["cmd_" + sys.argv[1].replace("-", "_")](*sys.argv[2:])
 PY
 }
@@ -407,6 +454,35 @@ client() { python3 client.py "$@"; }
 	done
 }
 
+@test "numbers in every JSON form read the same in an [N, F] input as in one input per feature" {
+	serve_start iris
+	# column by column: integers, exponents, long mantissas, underflow,
+	# -0, null (the training fill) and the same values written plainly
+	cols=('5, 51e-1, 5.0, 0.5e1, 50E-1, 4.99999999999999999999'
+	      '3.0, 3.5E+0, -0, 1e-50, 2.5e-310, 123456789012345678'
+	      '1.4e0, null, 0.000001234567890123, 7e22, 1234567890123456e-15, 1.4'
+	      '0.2, -0.0, 1.17549435e-38, 3, 0.1e1, 2')
+	matrix=$(python3 -c 'import sys
+cols = [c.split(", ") for c in sys.argv[1:]]
+rows = ["[" + ", ".join(r) + "]" for r in zip(*cols)]
+print("{\"id\": \"plain\", \"inputs\": [{\"name\": \"input\", \"shape\": [%d, 4], \"datatype\": \"FP32\", \"data\": [%s]}]}" % (len(rows), ", ".join(rows)))' "${cols[@]}")
+	features=$(python3 -c 'import sys
+names = ["sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"]
+cols = [c.split(", ") for c in sys.argv[1:]]
+ins = ["{\"name\": \"%s\", \"shape\": [%d], \"datatype\": \"FP64\", \"data\": [%s]}" % (n, len(c), ", ".join(c)) for n, c in zip(names, cols)]
+print("{\"id\": \"plain\", \"inputs\": [%s]}" % ", ".join(ins))' "${cols[@]}")
+	post /v2/models/iris/infer "$matrix"
+	assert_equal "$CODE" 200 || { echo "$BODY"; false; }
+	want=$BODY
+	post /v2/models/iris/infer "$features"
+	assert_equal "$CODE" 200
+	assert_equal "$BODY" "$want"
+	assert_equal "$(jq -c '[.id, .outputs[0].shape]' <<<"$BODY")" '["plain",[6,3]]'
+	# an id with escapes comes back as the same string
+	post /v2/models/iris/infer "$(jq -c --arg id $'a"b\n\u00e9' '.id = $id' <<<"$matrix")"
+	assert_equal "$(jq -c .id <<<"$BODY")" '"a\"b\né"'
+}
+
 @test "a regression model's predictions equal cnai predict's" {
 	serve_start diabetes
 	client req diabetes.csv target >req.json
@@ -489,6 +565,12 @@ client() { python3 client.py "$@"; }
 400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FOO","data":[1,2,3,4]}]}|datatype 'FOO' is not
 400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,"NaN"]}]}|NaN is not allowed
 400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,NaN]}]}|malformed JSON
+400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}x|malformed JSON
+400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,04]}]}|malformed JSON
+400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4.]}]}|malformed JSON
+400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,1e999]}]}|real number overflow
+400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,99999999999999999999]}]}|too big integer
+400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[[[[[[[[[[1,2,3,4]]]]]]]]]]}]}|data nested too deeply
 400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,1e39]}]}|out of range for FP64
 400|/v2/models/iris/infer|{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,true]}]}|values must be numbers
 400|/v2/models/iris/infer|{"inputs":[{"name":"input","datatype":"FP32","data":[1,2,3,4]}]}|each input needs name, shape, datatype and data
@@ -640,22 +722,7 @@ EOF
 	serve_start iris --threads 2
 	huge_request
 	# a client that reads its 100,000-row answer (7 MB) only once told to
-	python3 -c 'import os, socket, sys, time
-b = open("huge.json", "rb").read()
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(b) + b)
-while not os.path.exists("go"):
-    time.sleep(0.05)
-raw = b""
-while True:
-    chunk = s.recv(1 << 16)
-    if not chunk:
-        break
-    raw += chunk
-head, _, body = raw.partition(b"\r\n\r\n")
-open("slow.out", "wb").write(head.split(b" ")[1] + b"\n" + body)' "$PORT" 3>&- &
+	client held "$PORT" 3>&- &
 	slow=$!
 	in_flight 2
 	kill -TERM "$SERVE_PID"
@@ -671,6 +738,37 @@ open("slow.out", "wb").write(head.split(b" ")[1] + b"\n" + body)' "$PORT" 3>&- &
 	SERVE_PID=
 	assert_equal "${SERVE_STATUS:-0}" 0
 	assert_contains "$(cat serve.err)" "cnai: SIGTERM: draining (up to 10s)"
+}
+
+@test "while draining, readiness answers 503 and closes an already-open keep-alive connection" {
+	serve_start -q iris
+	huge_request
+	client probe "$PORT" >probe.out 3>&- &
+	probe=$!
+	# a request in flight holds the drain
+	client held "$PORT" 3>&- &
+	slow=$!
+	in_flight 2
+	for _ in $(seq 100); do
+		[ -s probe.out ] && break
+		sleep 0.05
+	done
+	[ "$(head -n 1 probe.out)" = '200 {"ready":true} keep-alive' ] || { cat probe.out; false; }
+	kill -TERM "$SERVE_PID"
+	# draining once new connections are refused (readiness turned first)
+	for _ in $(seq 100); do
+		curl -s -o /dev/null --max-time 1 "$URL/v2/health/live" || break
+		sleep 0.05
+	done
+	touch term
+	wait "$probe"
+	touch go
+	wait "$slow"
+	assert_equal "$(cat probe.out)" "$(printf '%s\n' '200 {"ready":true} keep-alive' '503 {"ready":false} close' closed)"
+	assert_equal "$(head -n 1 slow.out)" 200
+	wait "$SERVE_PID" || SERVE_STATUS=$?
+	SERVE_PID=
+	assert_equal "${SERVE_STATUS:-0}" 0
 }
 
 @test "--grace bounds the drain: a client that does not read does not hold the exit" {

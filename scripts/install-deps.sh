@@ -11,7 +11,7 @@ libzstd-dev zlib1g-dev \
 libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
 # Tests: unit and CLI runners and the independent checkers.
 TEST_PKGS="libcmocka-dev bats sqlite3 graphviz git python3 perl jq bc python3-nacl openssl xxd python3-yaml python3-jsonschema \
-skopeo umoci docker-registry apache2-utils zstd \
+skopeo umoci docker-registry apache2-utils wrk zstd \
 python3-onnx python3-sklearn python3-numpy nodejs \
 python3-scipy python3-pandas prometheus chromium"
 # npm: Debian's package, unless a Node.js that bundles npm is installed.

@@ -11,7 +11,8 @@
 #
 # Environment: DURATION in seconds (60), THREADS (2), CONNECTIONS (64),
 # CNAI the binary (build/cnai, built with `make` if missing), GOAL_MB (5),
-# STRICT=1 to exit 1 when the goal is missed. Not part of `make test`.
+# STRICT=1 to exit 1 when the goal is missed. tests/cli/t8002-serve-soak.bats
+# runs it (STRICT=1) in `make test`.
 set -euo pipefail
 
 DURATION=${DURATION:-60}

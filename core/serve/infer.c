@@ -23,16 +23,46 @@
 #include "gpu/backend.h"
 #include "core/util/banned.h"
 
-static _Thread_local struct cnai_backend *thread_backend;
+/*
+ * Each server thread keeps one single-threaded CPU backend for its whole
+ * life; a thread-specific key closes it when libmicrohttpd's thread ends,
+ * so a drained server exits with nothing left allocated.
+ */
+static pthread_key_t backend_key;
+static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
+static int backend_key_ok;
+
+static void backend_close(void *be)
+{
+	((struct cnai_backend *)be)->close(be);
+}
+
+static void backend_key_init(void)
+{
+	backend_key_ok = pthread_key_create(&backend_key, backend_close) == 0;
+}
 
 static int backend(struct cnai_backend **out)
 {
+	struct cnai_backend *be;
 	int err;
 
-	if (!thread_backend &&
-	    (err = cnai_backend_cpu_open(&thread_backend, 1)) < 0)
+	*out = NULL;
+	pthread_once(&backend_once, backend_key_init);
+	if (!backend_key_ok)
+		return cnai_error_set(CNAI_ERROR, "cannot make a thread key");
+	if ((be = pthread_getspecific(backend_key))) {
+		*out = be;
+		return 0;
+	}
+	if ((err = cnai_backend_cpu_open(&be, 1)) < 0)
 		return err;
-	*out = thread_backend;
+	if (pthread_setspecific(backend_key, be) != 0) {
+		be->close(be);
+		return cnai_error_set(CNAI_ERROR, "cannot keep a backend for "
+				      "this thread");
+	}
+	*out = be;
 	return 0;
 }
 

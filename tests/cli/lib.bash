@@ -134,3 +134,13 @@ man_examples_script() {
 		printf 'st=$?; [ $st -eq 0 ] || { echo "example %d exited $st" >&2; exit 1; }\n' "$n"
 	done < <(man_examples "$1")
 }
+
+# skip_chroot_unless_plain: chroot tests run the packaged binary with no
+# /proc inside; an ASan build cannot even read its options there (its
+# leak checker then aborts the exit), so they are for plain builds only.
+skip_chroot_unless_plain() {
+	[ "$(id -u)" -eq 0 ] || skip "chroot needs root"
+	if ldd "$CNAI_BIN" 2>/dev/null | grep -q libasan; then
+		skip "an ASan build cannot run in a chroot without /proc"
+	fi
+}

@@ -71,7 +71,7 @@ config_of() { cat "$(blob "$(manifest_of "$1" | jq -r .config.digest)")"; }
 	assert_equal "$(stat -c '%u:%g %a' rootfs/models/digits/model.onnx)" "0:0 644"
 	[ -x rootfs/usr/local/bin/cnai ]
 	cmp rootfs/usr/local/bin/cnai "$CNAI_BIN"
-	[ "$(id -u)" -eq 0 ] || skip "chroot needs root"
+	skip_chroot_unless_plain
 	run chroot rootfs /usr/local/bin/cnai --version
 	[ "$status" -eq 0 ]
 	assert_equal "$output" "cnai version $(cat "$CNAI_ROOT/VERSION")"

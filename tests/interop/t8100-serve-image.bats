@@ -52,7 +52,7 @@ free_port() {
 }
 
 @test "cnai serve runs in a chroot of the image and answers like cnai predict" {
-	[ "$(id -u)" -eq 0 ] || skip "chroot needs root"
+	skip_chroot_unless_plain
 	port=$(free_port)
 	url=http://127.0.0.1:$port
 	chroot "$BASE/rootfs" /usr/local/bin/cnai serve /models/digits \

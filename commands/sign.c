@@ -30,7 +30,8 @@ S(syn_verify, "cnai sign verify <image> --key <pub> [-a <key>=<value>]...");
 S(syn_model, "cnai sign model <model> --key <key> [-a <key>=<value>]... "
 	     "[--format sig|bundle|both] [--passphrase-file <file>]");
 S(syn_attest, "cnai sign attest <image> --key <key> (--predicate <file> "
-	      "[--type <type>] | --provenance) [--passphrase-file <file>]");
+	      "[--type <type>] | --provenance) [--format att|bundle|both] "
+	      "[--passphrase-file <file>]");
 S(syn_verify_attestation, "cnai sign verify-attestation <image> --key <pub> "
 			  "[--type <type>]");
 S(syn_provenance, "cnai sign provenance <image> [-o <file>]");
@@ -96,9 +97,15 @@ S(opt_attest, "    --predicate <file>   the predicate (JSON)",
   "                         or a URI",
   "    --provenance         a SLSA provenance v1 predicate from the "
   "lineage graph",
-  "    An in-toto Statement v1 in a DSSE envelope under sha256-<hex>.att.");
+  "    --format <f>         att (default): cosign 2's DSSE layer under "
+  "sha256-<hex>.att;",
+  "                         bundle: cosign 3's Sigstore bundle referrer; "
+  "both",
+  "    An in-toto Statement v1 about the image, signed in a DSSE "
+  "envelope.");
 S(opt_verify_attestation, "    --key <pub>     the public key",
   "    --type <type>   require this predicate type",
+  "    Reads both sha256-<hex>.att and Sigstore bundle referrers.",
   "    Prints the verified statements; exit 0 when one verifies, 1 when "
   "none.");
 S(opt_provenance, "    -o, --output <file>   write there instead of stdout",

@@ -1,9 +1,10 @@
 /*
  * sign attest / verify-attestation / provenance: in-toto Statements in
- * DSSE envelopes, stored as cosign stores them (a layer of media type
- * application/vnd.dsse.envelope.v1+json, annotation predicateType, in the
- * manifest tagged sha256-<hex>.att), and SLSA provenance v1 built from the
- * lineage graph: image <- model version <- run <- datasets.
+ * DSSE envelopes, stored as cosign stores them (cosign 2: a layer of media
+ * type application/vnd.dsse.envelope.v1+json, annotation predicateType,
+ * in the manifest tagged sha256-<hex>.att; cosign 3: a Sigstore bundle
+ * referrer, see bundle.c), and SLSA provenance v1 built from the lineage
+ * graph: image <- model version <- run <- datasets.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "cli/output.h"
 #include "commands/commands.h"
+#include "commands/sign/bundle.h"
 #include "commands/sign/sign.h"
 #include "commands/sign/target.h"
 #include "core/store/lineage.h"
@@ -173,6 +175,71 @@ cleanup:
 
 /* ---- attest ------------------------------------------------------------ */
 
+enum { FORMAT_ATT = 1, FORMAT_BUNDLE = 2 };
+
+static int parse_format(unsigned *out, const char *s)
+{
+	if (!strcmp(s, "att"))
+		*out = FORMAT_ATT;
+	else if (!strcmp(s, "bundle"))
+		*out = FORMAT_BUNDLE;
+	else if (!strcmp(s, "both"))
+		*out = FORMAT_ATT | FORMAT_BUNDLE;
+	else
+		return cnai_error_set(CNAI_EUSAGE, "--format: '%s' is not att, "
+				      "bundle or both", s);
+	return 0;
+}
+
+/* cosign 2's form: the envelope appended under sha256-<hex>.att. */
+static int attach_att(char tag[80], struct cnai_oci_desc *d,
+		      struct sign_target *t, const struct cnai_cosign_key *key,
+		      const struct cnai_buf *stmt_text, const char *uri)
+{
+	struct cnai_buf env = CNAI_BUF_INIT;
+	json_t *layer;
+	int err;
+
+	if ((err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
+				  stmt_text->buf, stmt_text->len, "")) < 0 ||
+	    (err = sign_target_put_blob(d, t, env.buf, env.len,
+					CNAI_DSSE_MEDIA_TYPE)) < 0)
+		goto cleanup;
+	layer = cnai_oci_desc_json(d);
+	json_object_set_new(layer, "annotations",
+			    json_pack("{s:s}", "predicateType", uri));
+	sign_target_attachment_tag(tag, t, "att");
+	err = sign_target_append_layer(t, tag, layer);
+cleanup:
+	cnai_buf_release(&env);
+	return err;
+}
+
+/* The attestation (envelope or bundle blob `digest`) as a lineage entity
+ * of the image, when there is a store. */
+static int record_attestation(struct cnai_ctx *ctx, const struct sign_target *t,
+			      const struct cnai_cosign_key *key,
+			      const char *digest)
+{
+	struct cnai_signature_row row = { 0 };
+	char fp[65];
+	int err;
+
+	if (!ctx->store)
+		return 0;
+	if ((err = cnai_cosign_key_fingerprint(fp, key)) < 0)
+		return err;
+	row.target = t->image.digest;
+	row.target_kind = CNAI_ENTITY_IMAGE;
+	row.target_name = t->ref;
+	row.kind = "attestation";
+	row.identity = t->repo;
+	row.key_fingerprint = fp;
+	row.payload_digest = digest;
+	row.signature = digest;
+	return cnai_signature_record(ctx->store, &row);
+}
+
 int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -182,21 +249,22 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 		{ "provenance", no_argument, NULL, 'P' },
 		{ "passphrase-file", required_argument, NULL, 'F' },
 		{ "insecure", no_argument, NULL, 'I' },
+		{ "format", required_argument, NULL, 'f' },
 		CNAI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *keyfile = NULL, *pred_file = NULL, *type = "custom",
 		   *uri = NULL, *pass_file = NULL;
-	struct cnai_buf text = CNAI_BUF_INIT, stmt_text = CNAI_BUF_INIT,
-			env = CNAI_BUF_INIT;
+	struct cnai_buf text = CNAI_BUF_INIT, stmt_text = CNAI_BUF_INIT;
 	struct cnai_cosign_key *key = NULL;
-	struct cnai_signature_row row = { 0 };
 	struct cnai_oci_desc d;
 	struct sign_target t;
-	json_t *predicate = NULL, *stmt = NULL, *layer;
+	json_t *predicate = NULL, *stmt = NULL;
 	json_error_t jerr;
-	char tag[80], fp[65];
+	char tag[80];
 	int c, err, provenance = 0, insecure = 0, type_set = 0;
+	unsigned formats = FORMAT_ATT;
+	struct sign_bundle_result br;
 
 	memset(&t, 0, sizeof(t));
 	while ((c = cnai_getopt(argc, argv, ":h", longopts,
@@ -220,6 +288,10 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 			break;
 		case 'I':
 			insecure = 1;
+			break;
+		case 'f':
+			if ((err = parse_format(&formats, optarg)) < 0)
+				return err;
 			break;
 		case CNAI_OPT_HELP:
 			return 0;
@@ -263,40 +335,36 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if ((err = sign_load_private(&key, keyfile, pass_file)) < 0 ||
-	    (err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
-				  stmt_text.buf, stmt_text.len, "")) < 0 ||
-	    (err = sign_target_put_blob(&d, &t, env.buf, env.len,
-					CNAI_DSSE_MEDIA_TYPE)) < 0)
+	if ((err = sign_load_private(&key, keyfile, pass_file)) < 0)
 		goto cleanup;
-	layer = cnai_oci_desc_json(&d);
-	json_object_set_new(layer, "annotations",
-			    json_pack("{s:s}", "predicateType", uri));
-	sign_target_attachment_tag(tag, &t, "att");
-	if ((err = sign_target_append_layer(&t, tag, layer)) < 0)
+	tag[0] = '\0';
+	if ((formats & FORMAT_ATT) &&
+	    (err = attach_att(tag, &d, &t, key, &stmt_text, uri)) < 0)
 		goto cleanup;
-	if (ctx->store) {
-		if ((err = cnai_cosign_key_fingerprint(fp, key)) < 0)
-			goto cleanup;
-		row.target = t.image.digest;
-		row.target_kind = CNAI_ENTITY_IMAGE;
-		row.target_name = t.ref;
-		row.kind = "attestation";
-		row.identity = t.repo;
-		row.key_fingerprint = fp;
-		row.payload_digest = d.digest;
-		row.signature = d.digest;
-		if ((err = cnai_signature_record(ctx->store, &row)) < 0)
-			goto cleanup;
-	}
+	if ((formats & FORMAT_BUNDLE) &&
+	    (err = sign_bundle_attach_statement(&br, &t, key, stmt)) < 0)
+		goto cleanup;
+	if (((formats & FORMAT_ATT) &&
+	     (err = record_attestation(ctx, &t, key, d.digest)) < 0) ||
+	    ((formats & FORMAT_BUNDLE) &&
+	     (err = record_attestation(ctx, &t, key, br.bundle_digest)) < 0))
+		goto cleanup;
 	if (ctx->json)
-		err = cnai_json_print(json_pack("{s:s, s:s, s:s, s:s}", "ref",
-						t.ref, "digest", t.image.digest,
-						"predicate_type", uri,
-						"attestation_tag", tag));
-	else
-		printf("attested %s@%s (%s) in %s\n", t.repo, t.image.digest,
-		       uri, tag);
+		err = cnai_json_print(json_pack(
+			"{s:s, s:s, s:s, s:s?, s:s?}", "ref", t.ref, "digest",
+			t.image.digest, "predicate_type", uri,
+			"attestation_tag", tag[0] ? tag : NULL,
+			"bundle_manifest",
+			formats & FORMAT_BUNDLE ? br.manifest.digest : NULL));
+	else {
+		if (tag[0])
+			printf("attested %s@%s (%s) in %s\n", t.repo,
+			       t.image.digest, uri, tag);
+		if (formats & FORMAT_BUNDLE)
+			printf("attested %s@%s (%s) in a Sigstore bundle, "
+			       "referrer %s\n", t.repo, t.image.digest, uri,
+			       br.manifest.digest);
+	}
 cleanup:
 	sign_target_close(&t);
 	cnai_cosign_key_free(key);
@@ -304,7 +372,6 @@ cleanup:
 	json_decref(stmt);
 	cnai_buf_release(&text);
 	cnai_buf_release(&stmt_text);
-	cnai_buf_release(&env);
 	return err;
 }
 
@@ -386,9 +453,10 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 	struct cnai_buf why = CNAI_BUF_INIT;
 	struct cnai_oci_desc ad;
 	struct sign_target t;
-	json_t *att = NULL, *ok = json_array(), *layer;
+	json_t *att = NULL, *ok = json_array(), *reasons = json_array(), *layer,
+	       *r;
 	char tag[80];
-	size_t i;
+	size_t i, bundles = 0;
 	int c, err, insecure = 0;
 
 	memset(&t, 0, sizeof(t));
@@ -415,17 +483,28 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 	if ((err = sign_load_public(&key, keyfile, NULL)) < 0 ||
 	    (err = sign_target_open(&t, ctx, argv[optind], insecure)) < 0)
 		goto cleanup;
+	/* cosign 2 wrote ".att"; cosign 3 writes bundle referrers. */
 	sign_target_attachment_tag(tag, &t, "att");
 	err = sign_target_get_tag(&att, &ad, &t, tag);
-	if (err == CNAI_ENOTFOUND) {
-		err = cnai_error_set(CNAI_ECHECK, "no attestations found for "
-				     "%s (%s)", t.ref, tag);
-		goto cleanup;
-	}
-	if (err < 0)
+	if (err == CNAI_ENOTFOUND)
+		cnai_error_clear();
+	else if (err < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(att, "layers"), i, layer)
 		check_envelope(ok, &why, i, layer, &t, key, want);
+	if ((err = sign_bundle_verify_attestations(&bundles, ok, reasons, &t,
+						   key, want)) < 0)
+		goto cleanup;
+	json_array_foreach(reasons, i, r)
+		cnai_buf_addf(&why, "%s%s", why.len ? "; " : "",
+			      json_string_value(r));
+	if (!att && !bundles) {
+		err = cnai_error_set(CNAI_ECHECK, "no attestations found for "
+				     "%s (no %s tag, no Sigstore bundle "
+				     "referrers%s)", t.ref, tag,
+				     want ? " of that type" : "");
+		goto cleanup;
+	}
 	if (!json_array_size(ok)) {
 		err = cnai_error_set(CNAI_ECHECK, "no attestation of %s "
 				     "verifies: %s", t.ref,
@@ -438,6 +517,7 @@ cleanup:
 	cnai_cosign_key_free(key);
 	json_decref(att);
 	json_decref(ok);
+	json_decref(reasons);
 	cnai_buf_release(&why);
 	return err;
 }

@@ -52,7 +52,8 @@ static json_t *sign_statement(const char *identity, const char *digest,
 /* The artifact manifest around the bundle blob `b`. */
 static json_t *bundle_manifest(const struct cnai_oci_desc *empty,
 			       const struct cnai_oci_desc *b,
-			       const struct sign_target *t)
+			       const struct sign_target *t,
+			       const char *predicate_type)
 {
 	char created[32], title[90];
 	json_t *layer = cnai_oci_desc_json(b);
@@ -70,29 +71,31 @@ static json_t *bundle_manifest(const struct cnai_oci_desc *empty,
 			 cnai_oci_desc_json(empty), "layers", layer, "subject",
 			 cnai_oci_desc_json(&t->image), "annotations",
 			 "dev.sigstore.bundle.content", "dsse-envelope",
-			 "dev.sigstore.bundle.predicateType",
-			 CNAI_COSIGN_SIGN_PREDICATE,
+			 "dev.sigstore.bundle.predicateType", predicate_type,
 			 "org.opencontainers.image.created", created);
 }
 
-int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
-		       const struct cnai_cosign_key *key, const char *identity,
-		       json_t *annotations)
+int sign_bundle_attach_statement(struct sign_bundle_result *res,
+				 struct sign_target *t,
+				 const struct cnai_cosign_key *key,
+				 json_t *statement)
 {
 	struct cnai_buf env = CNAI_BUF_INIT, bundle = CNAI_BUF_INIT,
 			hint = CNAI_BUF_INIT, body = CNAI_BUF_INIT;
 	struct cnai_oci_desc empty, bd;
 	struct cnai_dsse parsed = { 0 };
-	json_t *st = sign_statement(identity, t->image.digest, annotations),
-	       *man = NULL;
+	const char *pt = json_string_value(json_object_get(statement,
+							   "predicateType"));
+	json_t *man = NULL;
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (!st || (err = cnai_oci_json_canonical(&body, st)) < 0) {
-		err = st ? err : cnai_error_set(CNAI_ERROR, "out of memory");
-		goto cleanup;
-	}
-	if ((err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
+	cnai_buf_init(&parsed.payload);
+	if (!pt)
+		return cnai_error_set(CNAI_EINVALID, "the statement has no "
+				      "predicateType");
+	if ((err = cnai_oci_json_canonical(&body, statement)) < 0 ||
+	    (err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
 				  body.buf, body.len, NULL)) < 0 ||
 	    (err = cnai_sigstore_key_hint(&hint, key)) < 0 ||
 	    (err = cnai_bundle_dsse(&bundle, env.buf, env.len, hint.buf)) < 0 ||
@@ -103,7 +106,7 @@ int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
 	    (err = sign_target_put_blob(&bd, t, bundle.buf, bundle.len,
 					CNAI_BUNDLE_MEDIA_TYPE)) < 0)
 		goto cleanup;
-	if (!(man = bundle_manifest(&empty, &bd, t))) {
+	if (!(man = bundle_manifest(&empty, &bd, t, pt))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -115,12 +118,25 @@ int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
 			 json_array_get(parsed.signatures, 0), "sig")));
 cleanup:
 	cnai_dsse_release(&parsed);
-	json_decref(st);
 	json_decref(man);
 	cnai_buf_release(&env);
 	cnai_buf_release(&bundle);
 	cnai_buf_release(&hint);
 	cnai_buf_release(&body);
+	return err;
+}
+
+int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
+		       const struct cnai_cosign_key *key, const char *identity,
+		       json_t *annotations)
+{
+	json_t *st = sign_statement(identity, t->image.digest, annotations);
+	int err;
+
+	if (!st)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	err = sign_bundle_attach_statement(res, t, key, st);
+	json_decref(st);
 	return err;
 }
 
@@ -148,20 +164,102 @@ fail(char *why, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The statement's claim about the target: subject digest, identity. */
-static int check_statement(json_t **payload, char *why, size_t size,
-			   const struct cnai_dsse *env,
-			   const struct sign_target *t, json_t *want)
+/*
+ * What one kind of bundle must claim beyond a verified in-toto Statement
+ * about the target: `accept` returns 1 with the claim to report, or 0
+ * with the reason in `why`; `predicate` (may be NULL) is the predicate
+ * type wanted, and index entries annotated with another are skipped.
+ */
+struct claim_kind {
+	int (*accept)(json_t **claim, char *why, size_t size, json_t *st,
+		      const struct sign_target *t, const struct claim_kind *k);
+	const char *predicate;
+	int signature; /* 1: cosign's sign/v1; 0: any other predicate */
+	json_t *want;  /* signatures: the -a annotations required */
+};
+
+/* A signature: cosign's predicate, one subject, its identity and the
+ * annotations asked for; reported as cosign 3 reports it. */
+static int accept_signature(json_t **claim, char *why, size_t size,
+			    json_t *st, const struct sign_target *t,
+			    const struct claim_kind *k)
 {
-	json_t *st = json_loadb(env->payload.buf, env->payload.len, 0, NULL),
-	       *subject = json_array_get(json_object_get(st, "subject"), 0),
-	       *ann;
-	const char *type = json_string_value(json_object_get(st, "_type")),
-		   *pt = json_string_value(json_object_get(st, "predicateType")),
-		   *hex = json_string_value(json_object_get(
-			   json_object_get(subject, "digest"), "sha256")),
+	json_t *subject = json_array_get(json_object_get(st, "subject"), 0),
+	       *ann = json_object_get(subject, "annotations");
+	const char *pt = json_string_value(json_object_get(st, "predicateType")),
 		   *name = json_string_value(json_object_get(subject, "name")),
 		   *missing;
+
+	if (!pt || strcmp(pt, CNAI_COSIGN_SIGN_PREDICATE)) {
+		fail(why, size, "predicate type '%.200s' is not a cosign "
+		     "image signature", pt ? pt : "");
+		return 0;
+	}
+	if (json_array_size(json_object_get(st, "subject")) != 1) {
+		fail(why, size, "the statement's subject is not %s",
+		     t->image.digest);
+		return 0;
+	}
+	if (name && !sign_target_identity_matches(t, name)) {
+		fail(why, size, "identity '%.300s' does not match", name);
+		return 0;
+	}
+	if ((missing = sign_annotation_missing(k->want, ann))) {
+		fail(why, size, "required annotation '%.200s' is not in the "
+		     "statement", missing);
+		return 0;
+	}
+	*claim = json_pack("{s:{s:{s:s}, s:{s:s}, s:s}, s:O}", "critical",
+			   "identity", "docker-reference",
+			   name ? name : t->repo, "image",
+			   "docker-manifest-digest", t->image.digest, "type",
+			   CNAI_COSIGN_SIGN_PREDICATE, "optional",
+			   json_is_object(ann) ? ann : json_null());
+	return 1;
+}
+
+/* An attestation: any predicate but a signature's (or the one asked
+ * for); reported as the statement itself, as for ".att". */
+static int accept_attestation(json_t **claim, char *why, size_t size,
+			      json_t *st, const struct sign_target *t,
+			      const struct claim_kind *k)
+{
+	const char *pt = json_string_value(json_object_get(st, "predicateType"));
+
+	(void)t;
+	if (!pt || !strcmp(pt, CNAI_COSIGN_SIGN_PREDICATE) ||
+	    (k->predicate && strcmp(pt, k->predicate))) {
+		fail(why, size, "predicateType '%.200s'", pt ? pt : "");
+		return 0;
+	}
+	*claim = json_incref(st);
+	return 1;
+}
+
+/* Whether any of the statement's subjects is the target's digest. */
+static int about_target(json_t *st, const struct sign_target *t)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "subject"), i, s) {
+		const char *hex = json_string_value(json_object_get(
+			json_object_get(s, "digest"), "sha256"));
+
+		if (hex && !strcmp(hex, t->image.digest + 7))
+			return 1;
+	}
+	return 0;
+}
+
+/* A verified envelope's statement, checked for `k`. */
+static int check_statement(json_t **claim, char *why, size_t size,
+			   const struct cnai_dsse *env,
+			   const struct sign_target *t,
+			   const struct claim_kind *k)
+{
+	json_t *st = json_loadb(env->payload.buf, env->payload.len, 0, NULL);
+	const char *type = json_string_value(json_object_get(st, "_type"));
 	int ok = 0;
 
 	if (strcmp(env->payload_type, CNAI_INTOTO_PAYLOAD_TYPE))
@@ -169,44 +267,25 @@ static int check_statement(json_t **payload, char *why, size_t size,
 		     env->payload_type);
 	else if (!type || strncmp(type, "https://in-toto.io/Statement/", 29))
 		fail(why, size, "%s", "the payload is not an in-toto Statement");
-	else if (!pt || strcmp(pt, CNAI_COSIGN_SIGN_PREDICATE))
-		fail(why, size, "predicate type '%.200s' is not a cosign "
-		     "image signature", pt ? pt : "");
-	else if (json_array_size(json_object_get(st, "subject")) != 1 || !hex ||
-		 strcmp(hex, t->image.digest + 7))
+	else if (!about_target(st, t))
 		fail(why, size, "the statement's subject is not %s",
 		     t->image.digest);
-	else if (name && !sign_target_identity_matches(t, name))
-		fail(why, size, "identity '%.300s' does not match", name);
-	else if ((ann = json_object_get(subject, "annotations"),
-		  missing = sign_annotation_missing(want, ann)))
-		fail(why, size, "required annotation '%.200s' is not in the "
-		     "statement", missing);
-	else {
-		ann = json_object_get(subject, "annotations");
-		/* Reported as cosign 3 reports it: critical/optional. */
-		*payload = json_pack("{s:{s:{s:s}, s:{s:s}, s:s}, s:O}",
-				     "critical", "identity", "docker-reference",
-				     name ? name : t->repo, "image",
-				     "docker-manifest-digest", t->image.digest,
-				     "type", CNAI_COSIGN_SIGN_PREDICATE,
-				     "optional",
-				     json_is_object(ann) ? ann : json_null());
-		ok = 1;
-	}
+	else
+		ok = k->accept(claim, why, size, st, t, k);
 	json_decref(st);
 	return ok;
 }
 
-/* One referrer manifest: 1 verified (payload appended), 0 not, with the
- * reason in `why`. */
+/* One referrer manifest: 1 verified (its claim appended), 0 not (the
+ * reason in `why`), -1 not a bundle at all. */
 static int check_referrer(json_t *verified, char *why, size_t size,
 			  const char *digest, struct sign_target *t,
-			  const struct cnai_cosign_key *key, json_t *want)
+			  const struct cnai_cosign_key *key,
+			  const struct claim_kind *k)
 {
 	struct cnai_buf mbytes = CNAI_BUF_INIT, bbytes = CNAI_BUF_INIT;
 	struct cnai_dsse env = { 0 };
-	json_t *man = NULL, *layer, *payload = NULL;
+	json_t *man = NULL, *layer, *claim = NULL;
 	const char *subj, *lmt, *ldig;
 	int ok = 0;
 
@@ -222,7 +301,7 @@ static int check_referrer(json_t *verified, char *why, size_t size,
 	lmt = json_string_value(json_object_get(layer, "mediaType"));
 	ldig = json_string_value(json_object_get(layer, "digest"));
 	if (!lmt || strncmp(lmt, "application/vnd.dev.sigstore.bundle", 35)) {
-		ok = -1; /* another kind of referrer: not a signature */
+		ok = -1; /* another kind of referrer */
 		goto cleanup;
 	}
 	if (!subj || strcmp(subj, t->image.digest)) {
@@ -240,8 +319,8 @@ static int check_referrer(json_t *verified, char *why, size_t size,
 		     "this key");
 		goto cleanup;
 	}
-	if ((ok = check_statement(&payload, why, size, &env, t, want)))
-		json_array_append_new(verified, payload);
+	if ((ok = check_statement(&claim, why, size, &env, t, k)))
+		json_array_append_new(verified, claim);
 cleanup:
 	cnai_error_clear();
 	cnai_dsse_release(&env);
@@ -251,9 +330,28 @@ cleanup:
 	return ok;
 }
 
-int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
+/* Whether an index entry may hold a bundle of kind `k`: writers that
+ * annotate the predicate type (cnai, cosign) let the others be skipped
+ * unread. */
+static int wanted(json_t *entry, const struct claim_kind *k)
+{
+	const char *pt = json_string_value(json_object_get(
+		json_object_get(entry, "annotations"),
+		"dev.sigstore.bundle.predicateType"));
+
+	if (!maybe_bundle(entry))
+		return 0;
+	if (!pt)
+		return 1;
+	if (k->signature)
+		return !strcmp(pt, CNAI_COSIGN_SIGN_PREDICATE);
+	return strcmp(pt, CNAI_COSIGN_SIGN_PREDICATE) &&
+	       (!k->predicate || !strcmp(pt, k->predicate));
+}
+
+static int verify_kind(size_t *found, json_t *verified, json_t *reasons,
 		       struct sign_target *t, const struct cnai_cosign_key *key,
-		       json_t *want)
+		       const struct claim_kind *k)
 {
 	json_t *index = NULL, *e;
 	size_t i;
@@ -268,11 +366,11 @@ int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
 		char why[1100], line[1200];
 		int ok;
 
-		if (!digest || !maybe_bundle(e))
+		if (!digest || !wanted(e, k))
 			continue;
 		why[0] = '\0';
 		ok = check_referrer(verified, why, sizeof(why), digest, t, key,
-				    want);
+				    k);
 		if (ok < 0)
 			continue;
 		++*found;
@@ -284,4 +382,24 @@ int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
 	}
 	json_decref(index);
 	return 0;
+}
+
+int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
+		       struct sign_target *t, const struct cnai_cosign_key *key,
+		       json_t *want)
+{
+	struct claim_kind k = { accept_signature, CNAI_COSIGN_SIGN_PREDICATE,
+				1, want };
+
+	return verify_kind(found, verified, reasons, t, key, &k);
+}
+
+int sign_bundle_verify_attestations(size_t *found, json_t *statements,
+				    json_t *reasons, struct sign_target *t,
+				    const struct cnai_cosign_key *key,
+				    const char *predicate_type)
+{
+	struct claim_kind k = { accept_attestation, predicate_type, 0, NULL };
+
+	return verify_kind(found, statements, reasons, t, key, &k);
 }

@@ -25,6 +25,15 @@ int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
 		       json_t *annotations);
 
 /*
+ * Signs an in-toto Statement (its subject the target) into a bundle and
+ * attaches it; the referrer is annotated with its predicateType.
+ */
+int sign_bundle_attach_statement(struct sign_bundle_result *res,
+				 struct sign_target *t,
+				 const struct cnai_cosign_key *key,
+				 json_t *statement);
+
+/*
  * Checks every bundle referring to the target: each that verifies under
  * `key` for the target's digest and identity, with the annotations of
  * `want`, appends its claim (cosign's critical/optional shape) to
@@ -35,5 +44,15 @@ int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
 int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
 		       struct sign_target *t, const struct cnai_cosign_key *key,
 		       json_t *want);
+
+/*
+ * The same for attestations: bundles whose verified statement is about
+ * the target with a predicate other than a signature's (or exactly
+ * `predicate_type` when not NULL); each statement goes to `statements`.
+ */
+int sign_bundle_verify_attestations(size_t *found, json_t *statements,
+				    json_t *reasons, struct sign_target *t,
+				    const struct cnai_cosign_key *key,
+				    const char *predicate_type);
 
 #endif

@@ -5,6 +5,8 @@
 load registry-lib
 
 MANIFEST=application/vnd.oci.image.manifest.v1+json
+INDEX=application/vnd.oci.image.index.v1+json
+INTOTO=application/vnd.in-toto+json
 
 # sign_setup_file PREFIX: the registry, the image layout (digest in
 # $FILE_DIR/digest) and the keys, once per file.
@@ -68,4 +70,30 @@ store_image() {
 	cnai init >/dev/null
 	cnai model register digits m >/dev/null
 	cnai package digits --format modelcar | cut -d' ' -f2
+}
+
+# get PATH [ACCEPT]: a body from the registry (a manifest asked for as
+# OCI unless ACCEPT says otherwise).
+get() { curl -fsS -H "Accept: ${2:-$MANIFEST}" "http://$REG/v2/$1"; }
+
+# status_of PATH: the HTTP status of a manifest GET.
+status_of() { curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MANIFEST, $INDEX" "http://$REG/v2/$1"; }
+
+# pae TYPE FILE: DSSE's pre-authentication encoding of FILE's bytes.
+pae() {
+	printf 'DSSEv1 %d %s %d ' "${#1}" "$1" "$(stat -c %s "$2")"
+	cat "$2"
+}
+
+# dsse_verifies FILE PATH: the DSSE envelope at jq PATH of FILE is
+# in-toto, and openssl verifies its signature with cosign.pub over the
+# PAE; its statement is left in statement.json.
+dsse_verifies() {
+	assert_equal "$(jq -r "$2.payloadType" "$1")" "$INTOTO"
+	jq -r "$2.payload" "$1" | base64 -d >statement.json
+	assert_equal "$(jq -r ._type statement.json)" https://in-toto.io/Statement/v1
+	pae "$INTOTO" statement.json >pae.bin
+	jq -r "$2.signatures[0].sig" "$1" | base64 -d >sig.der
+	run openssl dgst -sha256 -verify cosign.pub -signature sig.der pae.bin
+	assert_equal "$output" "Verified OK"
 }

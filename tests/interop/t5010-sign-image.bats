@@ -15,9 +15,6 @@ teardown_file() { sign_teardown_file; }
 # Each test: the image pushed to a repository of its own.
 setup() { sign_setup "t/n$BATS_TEST_NUMBER"; }
 
-# get PATH: a body from the registry (a manifest asked for as OCI).
-get() { curl -fsS -H "Accept: $MANIFEST" "http://$REG/v2/$1"; }
-
 # ---- signatures made without cnai ---------------------------------------
 
 # payload REF DIGEST [OPTIONAL]: a simple-signing payload, as cosign

@@ -135,6 +135,45 @@ setup() {
 	diff -u plain.pub import-cosign.pub
 }
 
+@test "import-key takes SEC1 EC and RSA keys, whose signatures openssl verifies" {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem
+	openssl ec -in ec.pem -out sec1.pem 2>/dev/null
+	[ "$(head -1 sec1.pem)" = "-----BEGIN EC PRIVATE KEY-----" ]
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.pem 2>/dev/null
+	echo payload >f
+	for k in sec1 rsa; do
+		run --separate-stderr cnai sign import-key $k.pem --output-key-prefix $k-cosign
+		[ "$status" -eq 0 ]
+		assert_equal "$stderr" "Private key written to $k-cosign.key
+Public key written to $k-cosign.pub"
+		[ "$(stat -c %a $k-cosign.key)" = 600 ]
+		openssl pkey -in $k.pem -pubout | diff -u - $k-cosign.pub
+		cnai sign blob f --key $k-cosign.key --output-signature f.$k.sig
+		base64 -d f.$k.sig >f.$k.der
+		run openssl dgst -sha256 -verify $k-cosign.pub -signature f.$k.der f
+		assert_equal "$output" "Verified OK"
+	done
+}
+
+@test "import-key refuses junk, other key types and existing files, writing nothing" {
+	echo junk >j.pem
+	run --separate-stderr cnai sign import-key j.pem --output-key-prefix j
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: j.pem: not an unencrypted PEM private key (PKCS#8, SEC1 EC or PKCS#1 RSA)"
+	openssl genpkey -algorithm ED25519 -out ed.pem
+	run --separate-stderr cnai sign import-key ed.pem --output-key-prefix e
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: ed.pem: only EC and RSA keys are supported"
+	[ ! -e j.key ] && [ ! -e j.pub ] && [ ! -e e.key ] && [ ! -e e.pub ]
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem
+	echo keep >x.key
+	run --separate-stderr cnai sign import-key ec.pem --output-key-prefix x
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: 'x.key' or 'x.pub' exists; use --force to overwrite"
+	assert_equal "$(cat x.key)" keep
+	[ ! -e x.pub ]
+}
+
 @test "hostile and broken key files are refused with a reason" {
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER -out k.der
 	/usr/bin/python3 "$KEYPY" encrypt k.der s3cret 16 "ENCRYPTED SIGSTORE PRIVATE KEY" >ok.key

@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "commands/commands.h"
+#include "commands/scoring.h"
 #include "core/ml/infer.h"
 #include "core/ml/metrics.h"
 #include "core/store/store.h"
@@ -180,67 +181,39 @@ int cmd_eval(int argc, char **argv, struct cnai_ctx *ctx)
 		CNAI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *target = NULL, *device = "cpu", *ref;
-	const char *delims = ",";
-	struct cnai_ml_model *m = NULL;
-	struct cnai_backend *be = NULL;
-	struct cnai_ml_batch bt = { 0 };
-	char notice[512];
+	struct scoring sc = SCORING_INIT;
+	const char *target = NULL;
 	int c, err;
 
 	while ((c = cnai_getopt(argc, argv, ":h", longopts, &usage, ctx)) !=
 	       -1) {
 		switch (c) {
 		case 'd':
-			data = optarg;
+			sc.data = optarg;
 			break;
 		case 't':
 			target = optarg;
 			break;
 		case 'D':
-			delims = optarg;
+			sc.delims = optarg;
 			break;
 		case 'v':
-			device = optarg;
+			sc.device = optarg;
 			break;
 		default:
 			return c == CNAI_OPT_HELP ? 0 : CNAI_EUSAGE;
 		}
 	}
-	if (optind + 1 != argc)
-		return cnai_error_set(CNAI_EUSAGE,
-				      optind >= argc
-					      ? "no model given; usage: %s"
-					      : "one model only; usage: %s",
-				      synopsis[0]);
-	ref = argv[optind];
-	if (!data)
-		return cnai_error_set(CNAI_EUSAGE, "--data is required");
-	if (strlen(delims) != 1)
-		return cnai_error_set(CNAI_EUSAGE,
-				      "--delimiter: one character, not '%s'",
-				      delims);
-	if ((err = cnai_ml_model_open(&m, NULL, ctx->store, ref)) < 0 ||
-	    (err = cnai_backend_open(&be, device, 0, notice,
-				     sizeof(notice))) < 0 ||
-	    (err = cnai_ml_predict_file(&bt, m, be, data, delims[0],
-					target ? target : m->target)) < 0)
-		goto cleanup;
-	if (bt.stats.imputed)
-		cnai_notice(ctx, "%zu empty cells imputed", bt.stats.imputed);
-	if (bt.stats.unknown)
-		cnai_notice(ctx, "%zu cells held categories unseen in "
-			    "training", bt.stats.unknown);
-	{
-		long tc = cnai_dtable_find(bt.t, target ? target : m->target);
+	/* "" keeps the model's own target column */
+	if ((err = scoring_run(&sc, ctx, argc, argv, synopsis[0],
+			       target ? target : "")) == 0) {
+		long tc = cnai_dtable_find(sc.bt.t, target ? target
+							   : sc.m->target);
 
-		err = cnai_ml_model_is_classifier(m) ? report_cls(ctx, m, &bt, tc)
-						     : report_reg(ctx, &bt, tc);
+		err = cnai_ml_model_is_classifier(sc.m)
+			      ? report_cls(ctx, sc.m, &sc.bt, tc)
+			      : report_reg(ctx, &sc.bt, tc);
 	}
-cleanup:
-	cnai_ml_batch_release(&bt);
-	if (be)
-		be->close(be);
-	cnai_ml_model_free(m);
+	scoring_release(&sc);
 	return err;
 }

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "commands/commands.h"
+#include "commands/scoring.h"
 #include "core/ml/infer.h"
 #include "core/ml/metrics.h"
 #include "core/store/store.h"
@@ -138,20 +139,16 @@ int cmd_predict(int argc, char **argv, struct cnai_ctx *ctx)
 		CNAI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *output = NULL, *device = "cpu", *ref;
-	const char *delims = ",";
-	struct cnai_ml_model *m = NULL;
-	struct cnai_backend *be = NULL;
-	struct cnai_ml_batch bt = { 0 };
+	struct scoring sc = SCORING_INIT;
+	const char *output = NULL;
 	struct cnai_buf out = CNAI_BUF_INIT;
-	char notice[512];
 	int c, proba = 0, err;
 
 	while ((c = cnai_getopt(argc, argv, ":o:h", longopts, &usage, ctx)) !=
 	       -1) {
 		switch (c) {
 		case 'd':
-			data = optarg;
+			sc.data = optarg;
 			break;
 		case 'o':
 			output = optarg;
@@ -160,49 +157,26 @@ int cmd_predict(int argc, char **argv, struct cnai_ctx *ctx)
 			proba = 1;
 			break;
 		case 'D':
-			delims = optarg;
+			sc.delims = optarg;
 			break;
 		case 'v':
-			device = optarg;
+			sc.device = optarg;
 			break;
 		default:
 			return c == CNAI_OPT_HELP ? 0 : CNAI_EUSAGE;
 		}
 	}
-	if (optind + 1 != argc)
-		return cnai_error_set(CNAI_EUSAGE,
-				      optind >= argc
-					      ? "no model given; usage: %s"
-					      : "one model only; usage: %s",
-				      synopsis[0]);
-	ref = argv[optind];
-	if (!data)
-		return cnai_error_set(CNAI_EUSAGE, "--data is required");
-	if (strlen(delims) != 1)
-		return cnai_error_set(CNAI_EUSAGE,
-				      "--delimiter: one character, not '%s'",
-				      delims);
-	if ((err = cnai_ml_model_open(&m, NULL, ctx->store, ref)) < 0 ||
-	    (err = cnai_backend_open(&be, device, 0, notice,
-				     sizeof(notice))) < 0 ||
-	    (err = cnai_ml_predict_file(&bt, m, be, data, delims[0], NULL)) <
-		    0)
+	if ((err = scoring_run(&sc, ctx, argc, argv, synopsis[0], NULL)) < 0)
 		goto cleanup;
-	if (bt.stats.imputed)
-		cnai_notice(ctx, "%zu empty cells imputed with training "
-			    "means or modes", bt.stats.imputed);
-	if (bt.stats.unknown)
-		cnai_notice(ctx, "%zu cells held categories unseen in "
-			    "training (encoded as all zeros)", bt.stats.unknown);
 	if (ctx->json && !output) {
 		err = cnai_json_print(json_pack(
-			"{s:I, s:I, s:I, s:o}", "rows", (json_int_t)bt.n,
-			"imputed", (json_int_t)bt.stats.imputed, "unknown",
-			(json_int_t)bt.stats.unknown, "predictions",
-			predictions_json(m, &bt, proba)));
+			"{s:I, s:I, s:I, s:o}", "rows", (json_int_t)sc.bt.n,
+			"imputed", (json_int_t)sc.bt.stats.imputed, "unknown",
+			(json_int_t)sc.bt.stats.unknown, "predictions",
+			predictions_json(sc.m, &sc.bt, proba)));
 		goto cleanup;
 	}
-	if ((err = write_csv(&out, m, &bt, proba, delims[0])) < 0)
+	if ((err = write_csv(&out, sc.m, &sc.bt, proba, sc.delims[0])) < 0)
 		goto cleanup;
 	if (output) {
 		if ((err = cnai_fs_write_atomic(output, out.buf, out.len,
@@ -211,21 +185,18 @@ int cmd_predict(int argc, char **argv, struct cnai_ctx *ctx)
 		if (ctx->json)
 			err = cnai_json_print(json_pack(
 				"{s:I, s:I, s:I, s:s}", "rows",
-				(json_int_t)bt.n, "imputed",
-				(json_int_t)bt.stats.imputed, "unknown",
-				(json_int_t)bt.stats.unknown, "output",
+				(json_int_t)sc.bt.n, "imputed",
+				(json_int_t)sc.bt.stats.imputed, "unknown",
+				(json_int_t)sc.bt.stats.unknown, "output",
 				output));
 		else
-			cnai_notice(ctx, "%zu predictions written to %s", bt.n,
-				    output);
+			cnai_notice(ctx, "%zu predictions written to %s",
+				    sc.bt.n, output);
 	} else {
 		fwrite(out.buf, 1, out.len, stdout);
 	}
 cleanup:
 	cnai_buf_release(&out);
-	cnai_ml_batch_release(&bt);
-	if (be)
-		be->close(be);
-	cnai_ml_model_free(m);
+	scoring_release(&sc);
 	return err;
 }

@@ -367,7 +367,12 @@ static int operands(char **out, int max, int argc, char **argv)
 	return n;
 }
 
-static int cmd_push(int argc, char **argv)
+/* push and pull: three operands, the options, a digest printed. */
+typedef int (*transfer_fn)(char digest[CNAI_DIGEST_LEN], const char *a,
+			   const char *b, const char *c,
+			   const struct cnai_registry_opts *o);
+
+static int transfer(int argc, char **argv, transfer_fn fn, const char *use)
 {
 	struct cnai_registry_opts o = CNAI_REGISTRY_OPTS_INIT;
 	struct cnai_buf pw = CNAI_BUF_INIT;
@@ -377,8 +382,8 @@ static int cmd_push(int argc, char **argv)
 
 	if (registry_opts(&o, argc, argv, &pw) < 0 ||
 	    operands(op, 3, argc, argv) != 3)
-		return usage("oci-tool push DIR REF DEST [options]");
-	err = cnai_registry_push(digest, op[0], op[1], op[2], &o);
+		return usage(use);
+	err = fn(digest, op[0], op[1], op[2], &o);
 	cnai_buf_release(&pw);
 	if (err < 0)
 		return fail(err);
@@ -386,23 +391,16 @@ static int cmd_push(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_push(int argc, char **argv)
+{
+	return transfer(argc, argv, cnai_registry_push,
+			"oci-tool push DIR REF DEST [options]");
+}
+
 static int cmd_pull(int argc, char **argv)
 {
-	struct cnai_registry_opts o = CNAI_REGISTRY_OPTS_INIT;
-	struct cnai_buf pw = CNAI_BUF_INIT;
-	char digest[CNAI_DIGEST_LEN];
-	char *op[3];
-	int err;
-
-	if (registry_opts(&o, argc, argv, &pw) < 0 ||
-	    operands(op, 3, argc, argv) != 3)
-		return usage("oci-tool pull SRC DIR TAG [options]");
-	err = cnai_registry_pull(digest, op[0], op[1], op[2], &o);
-	cnai_buf_release(&pw);
-	if (err < 0)
-		return fail(err);
-	printf("%s\n", digest);
-	return 0;
+	return transfer(argc, argv, cnai_registry_pull,
+			"oci-tool pull SRC DIR TAG [options]");
 }
 
 static int cmd_tags(int argc, char **argv)

@@ -388,6 +388,24 @@ void cnai_oci_time(char out[32], int64_t epoch)
 		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
+int cnai_source_date_epoch(int64_t *out, int64_t fallback)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	*out = fallback;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < 0)
+		return cnai_error_set(CNAI_EUSAGE, "SOURCE_DATE_EPOCH '%s' is "
+				      "not a number of seconds", s);
+	*out = v;
+	return 0;
+}
+
 /* ---- configs ---- */
 
 static json_t *str_array(const char *const *v)

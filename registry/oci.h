@@ -145,6 +145,13 @@ int cnai_oci_annotate(json_t *doc, const char *key, const char *value);
 /* "1970-01-01T00:00:00Z" for an epoch (RFC 3339, UTC). */
 void cnai_oci_time(char out[32], int64_t epoch);
 
+/*
+ * The epoch reproducible builds use: $SOURCE_DATE_EPOCH, or `fallback`
+ * when it is unset or empty. CNAI_EUSAGE when it is not a number of
+ * seconds.
+ */
+int cnai_source_date_epoch(int64_t *out, int64_t fallback);
+
 /* ---- image configs ---- */
 
 /*

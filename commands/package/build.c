@@ -53,24 +53,6 @@ static int push_str(const char ***list, size_t *n, const char *s)
 	return 0;
 }
 
-static int source_date_epoch(int64_t *out)
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	long long v;
-
-	*out = 0;
-	if (!s || !*s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < 0)
-		return cnai_error_set(CNAI_EUSAGE, "SOURCE_DATE_EPOCH '%s' is "
-				      "not a number of seconds", s);
-	*out = v;
-	return 0;
-}
-
 static int check_kv(const char *const *list, size_t n, const char *what)
 {
 	size_t i;
@@ -246,7 +228,7 @@ static int parse_opts(struct build_opts *o, int argc, char **argv,
 			    "--annotation")) < 0 ||
 	    (err = check_user(o->user)) < 0 ||
 	    (err = check_tags(o->tags, o->ntags)) < 0 ||
-	    (err = source_date_epoch(&o->epoch)) < 0)
+	    (err = cnai_source_date_epoch(&o->epoch, 0)) < 0)
 		return err;
 	cnai_oci_time(o->created, o->epoch);
 	created_by(o->created_by, sizeof(o->created_by), argc, argv);

@@ -261,7 +261,7 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 	struct sign_target t;
 	json_t *predicate = NULL, *stmt = NULL;
 	json_error_t jerr;
-	char tag[80];
+	char tag[80], created[32];
 	int c, err, provenance = 0, insecure = 0, type_set = 0;
 	unsigned formats = FORMAT_ATT;
 	struct sign_bundle_result br;
@@ -335,14 +335,17 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if ((err = sign_load_private(&key, keyfile, pass_file)) < 0)
+	if (((formats & FORMAT_BUNDLE) &&
+	     (err = sign_bundle_created(created)) < 0) ||
+	    (err = sign_load_private(&key, keyfile, pass_file)) < 0)
 		goto cleanup;
 	tag[0] = '\0';
 	if ((formats & FORMAT_ATT) &&
 	    (err = attach_att(tag, &d, &t, key, &stmt_text, uri)) < 0)
 		goto cleanup;
 	if ((formats & FORMAT_BUNDLE) &&
-	    (err = sign_bundle_attach_statement(&br, &t, key, stmt)) < 0)
+	    (err = sign_bundle_attach_statement(&br, &t, key, stmt,
+						created)) < 0)
 		goto cleanup;
 	if (((formats & FORMAT_ATT) &&
 	     (err = record_attestation(ctx, &t, key, d.digest)) < 0) ||

@@ -19,18 +19,6 @@
 
 enum { BUNDLE_LIMIT = 1 << 20 };
 
-/* RFC 3339 creation time: SOURCE_DATE_EPOCH when set, for reproducible
- * signing in CI, else now. */
-static void created_now(char out[32])
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	long long v = s && *s ? strtoll(s, &end, 10) : -1;
-
-	cnai_oci_time(out, v >= 0 && s && !*end ? (int64_t)v
-						: (int64_t)time(NULL));
-}
-
 /* The statement cosign 3 signs for an image. */
 static json_t *sign_statement(const char *identity, const char *digest,
 			      json_t *annotations)
@@ -49,16 +37,16 @@ static json_t *sign_statement(const char *identity, const char *digest,
 	return st;
 }
 
-/* The artifact manifest around the bundle blob `b`. */
+/* The artifact manifest around the bundle blob `b`, made at `created`
+ * (RFC 3339). */
 static json_t *bundle_manifest(const struct cnai_oci_desc *empty,
 			       const struct cnai_oci_desc *b,
 			       const struct sign_target *t,
-			       const char *predicate_type)
+			       const char *predicate_type, const char *created)
 {
-	char created[32], title[90];
+	char title[90];
 	json_t *layer = cnai_oci_desc_json(b);
 
-	created_now(created);
 	snprintf(title, sizeof(title), "sha256-%.64s.sigstore.json",
 		 b->digest + 7);
 	json_object_set_new(layer, "annotations",
@@ -75,10 +63,22 @@ static json_t *bundle_manifest(const struct cnai_oci_desc *empty,
 			 "org.opencontainers.image.created", created);
 }
 
+int sign_bundle_created(char out[32])
+{
+	int64_t epoch;
+	int err;
+
+	/* SOURCE_DATE_EPOCH, for reproducible signing in CI, else now */
+	if ((err = cnai_source_date_epoch(&epoch, (int64_t)time(NULL))) < 0)
+		return err;
+	cnai_oci_time(out, epoch);
+	return 0;
+}
+
 int sign_bundle_attach_statement(struct sign_bundle_result *res,
 				 struct sign_target *t,
 				 const struct cnai_cosign_key *key,
-				 json_t *statement)
+				 json_t *statement, const char *created)
 {
 	struct cnai_buf env = CNAI_BUF_INIT, bundle = CNAI_BUF_INIT,
 			hint = CNAI_BUF_INIT, body = CNAI_BUF_INIT;
@@ -106,7 +106,7 @@ int sign_bundle_attach_statement(struct sign_bundle_result *res,
 	    (err = sign_target_put_blob(&bd, t, bundle.buf, bundle.len,
 					CNAI_BUNDLE_MEDIA_TYPE)) < 0)
 		goto cleanup;
-	if (!(man = bundle_manifest(&empty, &bd, t, pt))) {
+	if (!(man = bundle_manifest(&empty, &bd, t, pt, created))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -128,14 +128,14 @@ cleanup:
 
 int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
 		       const struct cnai_cosign_key *key, const char *identity,
-		       json_t *annotations)
+		       json_t *annotations, const char *created)
 {
 	json_t *st = sign_statement(identity, t->image.digest, annotations);
 	int err;
 
 	if (!st)
 		return cnai_error_set(CNAI_ERROR, "out of memory");
-	err = sign_bundle_attach_statement(res, t, key, st);
+	err = sign_bundle_attach_statement(res, t, key, st, created);
 	json_decref(st);
 	return err;
 }

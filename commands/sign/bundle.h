@@ -17,12 +17,20 @@ struct sign_bundle_result {
 };
 
 /*
+ * The creation time a bundle's manifest is annotated with (RFC 3339):
+ * $SOURCE_DATE_EPOCH, else now. CNAI_EUSAGE for a malformed
+ * SOURCE_DATE_EPOCH: callers ask before they write anything.
+ */
+int sign_bundle_created(char out[32]);
+
+/*
  * Signs the target in the bundle form for `identity` (the subject's
- * name) with `annotations` (an object, may be empty) and attaches it.
+ * name) with `annotations` (an object, may be empty) and attaches it,
+ * made at `created` (see sign_bundle_created).
  */
 int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
 		       const struct cnai_cosign_key *key, const char *identity,
-		       json_t *annotations);
+		       json_t *annotations, const char *created);
 
 /*
  * Signs an in-toto Statement (its subject the target) into a bundle and
@@ -31,7 +39,7 @@ int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
 int sign_bundle_attach_statement(struct sign_bundle_result *res,
 				 struct sign_target *t,
 				 const struct cnai_cosign_key *key,
-				 json_t *statement);
+				 json_t *statement, const char *created);
 
 /*
  * Checks every bundle referring to the target: each that verifies under

@@ -189,21 +189,23 @@ static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
 {
 	struct sign_bundle_result br;
 	struct cnai_cosign_key *key = NULL;
-	char identity[700], tag[80] = "";
+	char identity[700], tag[80] = "", created[32];
 	int err;
 
 	if (o->identity)
 		snprintf(identity, sizeof(identity), "%s", o->identity);
 	else
 		identity_of(identity, sizeof(identity), t, o->identity_tag);
-	if ((err = sign_load_private(&key, o->key, o->pass_file)) < 0)
+	if (((o->formats & FORMAT_BUNDLE) &&
+	     (err = sign_bundle_created(created)) < 0) ||
+	    (err = sign_load_private(&key, o->key, o->pass_file)) < 0)
 		goto cleanup;
 	if ((o->formats & FORMAT_SIG) &&
 	    (err = sign_simple(tag, ctx, t, key, o, identity, target_kind)) < 0)
 		goto cleanup;
 	if (o->formats & FORMAT_BUNDLE) {
 		if ((err = sign_bundle_attach(&br, t, key, identity,
-					      o->annotations)) < 0 ||
+					      o->annotations, created)) < 0 ||
 		    (err = record(ctx, t, "signature", identity, key,
 				  br.bundle_digest, br.signature,
 				  target_kind)) < 0)

@@ -36,6 +36,7 @@ refused() {
 	# a bad second tag: the image is not built and the first tag not set
 	EXPECT="cnai: error: tag 'Bad Tag': expected alphanumerics joined by - . _ : @ + or / (image-spec ref.name), at most 255" refused tiny --format modelcar --tag good:1 --tag 'Bad Tag'
 	EXPECT="cnai: error: model 'nosuch' not found" refused nosuch --format modelcar
+	SOURCE_DATE_EPOCH=yesterday EXPECT="cnai: error: SOURCE_DATE_EPOCH 'yesterday' is not a number of seconds" refused tiny --format modelcar
 }
 
 @test "--user takes a numeric UID or UID:GID only: a scratch image cannot look a name up" {

@@ -159,6 +159,17 @@ verify_fails() {
 	assert_equal "$stderr" "cnai: error: --format is for signing; verify reads both forms"
 }
 
+@test "SOURCE_DATE_EPOCH dates the bundle; a malformed one is refused before anything is written" {
+	SOURCE_DATE_EPOCH=86400 cnai sign image "$REPO:v1" --key cosign.key --format bundle >/dev/null
+	ref=$(get "$NAME/manifests/sha256-$HEX" "$INDEX" | jq -r '.manifests[0].digest')
+	assert_equal "$(get "$NAME/manifests/$ref" | jq -r '.annotations["org.opencontainers.image.created"]')" 1970-01-02T00:00:00Z
+	run --separate-stderr env SOURCE_DATE_EPOCH=soon "$CNAI_BIN" sign image "$REPO:v1" --key cosign.key --format both
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: SOURCE_DATE_EPOCH 'soon' is not a number of seconds"
+	assert_equal "$(status_of "$NAME/manifests/sha256-$HEX.sig")" 404
+	assert_equal "$(get "$NAME/manifests/sha256-$HEX" "$INDEX" | jq '.manifests | length')" 1
+}
+
 @test "no .sig and no bundle: exit 1, no signatures found" {
 	run --separate-stderr cnai sign verify "$REPO:v1" --key cosign.pub
 	[ "$status" -eq 1 ]

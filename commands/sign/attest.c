@@ -175,22 +175,6 @@ cleanup:
 
 /* ---- attest ------------------------------------------------------------ */
 
-enum { FORMAT_ATT = 1, FORMAT_BUNDLE = 2 };
-
-static int parse_format(unsigned *out, const char *s)
-{
-	if (!strcmp(s, "att"))
-		*out = FORMAT_ATT;
-	else if (!strcmp(s, "bundle"))
-		*out = FORMAT_BUNDLE;
-	else if (!strcmp(s, "both"))
-		*out = FORMAT_ATT | FORMAT_BUNDLE;
-	else
-		return cnai_error_set(CNAI_EUSAGE, "--format: '%s' is not att, "
-				      "bundle or both", s);
-	return 0;
-}
-
 /* cosign 2's form: the envelope appended under sha256-<hex>.att. */
 static int attach_att(char tag[80], struct cnai_oci_desc *d,
 		      struct sign_target *t, const struct cnai_cosign_key *key,
@@ -263,7 +247,7 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 	json_error_t jerr;
 	char tag[80], created[32];
 	int c, err, provenance = 0, insecure = 0, type_set = 0;
-	unsigned formats = FORMAT_ATT;
+	unsigned formats = SIGN_FORMAT_LEGACY;
 	struct sign_bundle_result br;
 
 	memset(&t, 0, sizeof(t));
@@ -290,7 +274,7 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 			insecure = 1;
 			break;
 		case 'f':
-			if ((err = parse_format(&formats, optarg)) < 0)
+			if ((err = sign_format_parse(&formats, optarg, "att")) < 0)
 				return err;
 			break;
 		case CNAI_OPT_HELP:
@@ -335,21 +319,21 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if (((formats & FORMAT_BUNDLE) &&
+	if (((formats & SIGN_FORMAT_BUNDLE) &&
 	     (err = sign_bundle_created(created)) < 0) ||
 	    (err = sign_load_private(&key, keyfile, pass_file)) < 0)
 		goto cleanup;
 	tag[0] = '\0';
-	if ((formats & FORMAT_ATT) &&
+	if ((formats & SIGN_FORMAT_LEGACY) &&
 	    (err = attach_att(tag, &d, &t, key, &stmt_text, uri)) < 0)
 		goto cleanup;
-	if ((formats & FORMAT_BUNDLE) &&
+	if ((formats & SIGN_FORMAT_BUNDLE) &&
 	    (err = sign_bundle_attach_statement(&br, &t, key, stmt,
 						created)) < 0)
 		goto cleanup;
-	if (((formats & FORMAT_ATT) &&
+	if (((formats & SIGN_FORMAT_LEGACY) &&
 	     (err = record_attestation(ctx, &t, key, d.digest)) < 0) ||
-	    ((formats & FORMAT_BUNDLE) &&
+	    ((formats & SIGN_FORMAT_BUNDLE) &&
 	     (err = record_attestation(ctx, &t, key, br.bundle_digest)) < 0))
 		goto cleanup;
 	if (ctx->json)
@@ -358,12 +342,12 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 			t.image.digest, "predicate_type", uri,
 			"attestation_tag", tag[0] ? tag : NULL,
 			"bundle_manifest",
-			formats & FORMAT_BUNDLE ? br.manifest.digest : NULL));
+			formats & SIGN_FORMAT_BUNDLE ? br.manifest.digest : NULL));
 	else {
 		if (tag[0])
 			printf("attested %s@%s (%s) in %s\n", t.repo,
 			       t.image.digest, uri, tag);
-		if (formats & FORMAT_BUNDLE)
+		if (formats & SIGN_FORMAT_BUNDLE)
 			printf("attested %s@%s (%s) in a Sigstore bundle, "
 			       "referrer %s\n", t.repo, t.image.digest, uri,
 			       br.manifest.digest);

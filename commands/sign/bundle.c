@@ -63,6 +63,20 @@ static json_t *bundle_manifest(const struct cnai_oci_desc *empty,
 			 "org.opencontainers.image.created", created);
 }
 
+int sign_format_parse(unsigned *out, const char *s, const char *legacy)
+{
+	if (!strcmp(s, legacy))
+		*out = SIGN_FORMAT_LEGACY;
+	else if (!strcmp(s, "bundle"))
+		*out = SIGN_FORMAT_BUNDLE;
+	else if (!strcmp(s, "both"))
+		*out = SIGN_FORMAT_LEGACY | SIGN_FORMAT_BUNDLE;
+	else
+		return cnai_error_set(CNAI_EUSAGE, "--format: '%s' is not %s, "
+				      "bundle or both", s, legacy);
+	return 0;
+}
+
 int sign_bundle_created(char out[32])
 {
 	int64_t epoch;

@@ -10,6 +10,16 @@
 #include "commands/sign/target.h"
 #include "registry/cosign_key.h"
 
+/* Which forms a signing writes: cosign 2's attachment (".sig" or
+ * ".att"), cosign 3's bundle, or both. */
+enum { SIGN_FORMAT_LEGACY = 1, SIGN_FORMAT_BUNDLE = 2 };
+
+/*
+ * --format: `legacy` ("sig" or "att", the attachment's name), "bundle"
+ * or "both"; CNAI_EUSAGE naming the three otherwise.
+ */
+int sign_format_parse(unsigned *out, const char *s, const char *legacy);
+
 struct sign_bundle_result {
 	struct cnai_oci_desc manifest;   /* the referrer manifest */
 	char bundle_digest[CNAI_DIGEST_LEN];

@@ -28,24 +28,8 @@ struct image_opts {
 	json_t *annotations; /* -a K=V, an object */
 	const char *identity; /* --identity: overrides the repository */
 	int identity_tag, insecure;
-	unsigned formats; /* FORMAT_SIG | FORMAT_BUNDLE: what sign writes */
+	unsigned formats; /* SIGN_FORMAT_*: what sign writes */
 };
-
-enum { FORMAT_SIG = 1, FORMAT_BUNDLE = 2 };
-
-static int parse_format(unsigned *out, const char *s)
-{
-	if (!strcmp(s, "sig"))
-		*out = FORMAT_SIG;
-	else if (!strcmp(s, "bundle"))
-		*out = FORMAT_BUNDLE;
-	else if (!strcmp(s, "both"))
-		*out = FORMAT_SIG | FORMAT_BUNDLE;
-	else
-		return cnai_error_set(CNAI_EUSAGE, "--format: '%s' is not sig, "
-				      "bundle or both", s);
-	return 0;
-}
 
 static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 			    const char *sub, struct cnai_ctx *ctx)
@@ -66,7 +50,7 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 	int c, err;
 
 	o->annotations = json_object();
-	o->formats = FORMAT_SIG;
+	o->formats = SIGN_FORMAT_LEGACY;
 	while ((c = cnai_getopt(argc, argv, ":a:h", longopts, sign_usage(sub),
 				ctx)) != -1) {
 		switch (c) {
@@ -97,7 +81,7 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 				return cnai_error_set(CNAI_EUSAGE, "--format is "
 						      "for signing; verify "
 						      "reads both forms");
-			if ((err = parse_format(&o->formats, optarg)) < 0)
+			if ((err = sign_format_parse(&o->formats, optarg, "sig")) < 0)
 				return err;
 			break;
 		case CNAI_OPT_HELP:
@@ -196,14 +180,14 @@ static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
 		snprintf(identity, sizeof(identity), "%s", o->identity);
 	else
 		identity_of(identity, sizeof(identity), t, o->identity_tag);
-	if (((o->formats & FORMAT_BUNDLE) &&
+	if (((o->formats & SIGN_FORMAT_BUNDLE) &&
 	     (err = sign_bundle_created(created)) < 0) ||
 	    (err = sign_load_private(&key, o->key, o->pass_file)) < 0)
 		goto cleanup;
-	if ((o->formats & FORMAT_SIG) &&
+	if ((o->formats & SIGN_FORMAT_LEGACY) &&
 	    (err = sign_simple(tag, ctx, t, key, o, identity, target_kind)) < 0)
 		goto cleanup;
-	if (o->formats & FORMAT_BUNDLE) {
+	if (o->formats & SIGN_FORMAT_BUNDLE) {
 		if ((err = sign_bundle_attach(&br, t, key, identity,
 					      o->annotations, created)) < 0 ||
 		    (err = record(ctx, t, "signature", identity, key,
@@ -216,12 +200,12 @@ static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
 			"{s:s, s:s, s:s, s:s?, s:s?}", "ref", t->ref, "digest",
 			t->image.digest, "identity", identity, "signature_tag",
 			tag[0] ? tag : NULL, "bundle_manifest",
-			o->formats & FORMAT_BUNDLE ? br.manifest.digest : NULL));
+			o->formats & SIGN_FORMAT_BUNDLE ? br.manifest.digest : NULL));
 	else {
 		if (tag[0])
 			printf("signed %s@%s as %s (%s)\n", t->repo,
 			       t->image.digest, identity, tag);
-		if (o->formats & FORMAT_BUNDLE)
+		if (o->formats & SIGN_FORMAT_BUNDLE)
 			printf("signed %s@%s as %s (Sigstore bundle, "
 			       "referrer %s)\n", t->repo, t->image.digest,
 			       identity, br.manifest.digest);

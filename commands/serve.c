@@ -123,7 +123,7 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 		max_body = 16 << 20, timeout = 10, grace = 10;
 	size_t n = 0, i;
 	sigset_t sigs;
-	int c, err = 0, sig;
+	int c, err = 0, sig, left;
 
 	while ((c = cnai_getopt(argc, argv, ":p:h", longopts, &usage, ctx)) !=
 	       -1) {
@@ -205,7 +205,9 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	sigwait(&sigs, &sig);
 	cnai_notice(ctx, "%s: draining (up to %llds)",
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)grace);
-	cnai_server_stop(srv, (int)grace * 1000);
+	if ((left = cnai_server_stop(srv, (int)grace * 1000)) > 0)
+		cnai_notice(ctx, "grace of %llds over: %d request(s) in flight "
+			    "cut off", (long long)grace, left);
 	srv = NULL;
 cleanup:
 	cnai_server_stop(srv, 0);

@@ -474,13 +474,13 @@ int cnai_server_port(const struct cnai_server *s)
 	return s->port;
 }
 
-void cnai_server_stop(struct cnai_server *s, int grace_ms)
+int cnai_server_stop(struct cnai_server *s, int grace_ms)
 {
 	MHD_socket lfd;
-	int waited = 0;
+	int waited = 0, left;
 
 	if (!s)
-		return;
+		return 0;
 	/* Readiness first, so a load balancer stops sending; then no new
 	 * connections; then requests in flight get the grace period. */
 	s->ready = 0;
@@ -494,9 +494,11 @@ void cnai_server_stop(struct cnai_server *s, int grace_ms)
 		usleep(10000);
 		waited += 10;
 	}
+	left = (int)atomic_load(&s->inflight);
 	MHD_stop_daemon(s->d);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	pthread_mutex_destroy(&s->log_lock);
 	free(s);
+	return left;
 }

@@ -31,7 +31,9 @@ int cnai_server_port(const struct cnai_server *s);
 /*
  * Stops: readiness turns false, no new connections are accepted, requests
  * in flight get up to grace_ms to finish; then the server is freed.
+ * Returns how many requests were still in flight when the grace ran out
+ * (they are cut off).
  */
-void cnai_server_stop(struct cnai_server *s, int grace_ms);
+int cnai_server_stop(struct cnai_server *s, int grace_ms);
 
 #endif

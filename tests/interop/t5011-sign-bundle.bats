@@ -170,6 +170,18 @@ verify_fails() {
 	assert_equal "$(get "$NAME/manifests/sha256-$HEX" "$INDEX" | jq '.manifests | length')" 1
 }
 
+@test "a sha256-<hex> tag that is not an index is refused, not overwritten" {
+	get "$NAME/manifests/v1" >squatter.json
+	put_manifest "$NAME" "sha256-$HEX" squatter.json
+	run --separate-stderr cnai sign image "$REPO:v1" --key cosign.key --format bundle
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: tag 'sha256-$HEX' is not an image index"
+	assert_equal "$(get "$NAME/manifests/sha256-$HEX" | sha256sum | cut -c1-64)" "$(sha256sum <squatter.json | cut -c1-64)"
+	run --separate-stderr cnai sign verify "$REPO:v1" --key cosign.pub
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: tag 'sha256-$HEX' is not an image index"
+}
+
 @test "no .sig and no bundle: exit 1, no signatures found" {
 	run --separate-stderr cnai sign verify "$REPO:v1" --key cosign.pub
 	[ "$status" -eq 1 ]

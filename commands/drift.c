@@ -144,27 +144,6 @@ static void num(char *out, size_t size, double v)
 		snprintf(out, size, "%.4g", v);
 }
 
-static size_t *severity_order(const struct cnai_drift_report *r)
-{
-	size_t *order = malloc((r->ncols + 1) * sizeof(*order)), i;
-
-	if (!order)
-		return NULL;
-	for (i = 0; i < r->ncols; i++)
-		order[i] = i;
-	for (i = 1; i < r->ncols; i++) {
-		size_t j = i, t = order[i];
-
-		while (j > 0 && cnai_drift_severity(&r->cols[order[j - 1]]) <
-					cnai_drift_severity(&r->cols[t])) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = t;
-	}
-	return order;
-}
-
 static void verdict(struct cnai_buf *b, const struct cnai_drift_report *r)
 {
 	char share[40], ds[40];
@@ -183,7 +162,7 @@ static int render_text(struct cnai_buf *b, const struct cnai_drift_report *r)
 					      "method",  "statistic",
 					      "p-value", "score",
 					      "threshold", "drift" };
-	size_t *order = severity_order(r), w[NC], i, k;
+	size_t *order = cnai_drift_severity_order(r), w[NC], i, k;
 	char (*cells)[NC][64];
 
 	if (!order)

@@ -132,6 +132,28 @@ double cnai_drift_severity(const struct cnai_drift_column *c)
 	return c->score / c->threshold;
 }
 
+size_t *cnai_drift_severity_order(const struct cnai_drift_report *r)
+{
+	size_t *order = malloc((r->ncols + 1) * sizeof(*order)), i;
+
+	if (!order)
+		return NULL;
+	for (i = 0; i < r->ncols; i++)
+		order[i] = i;
+	/* insertion sort: stable, and reports have tens of columns */
+	for (i = 1; i < r->ncols; i++) {
+		size_t j = i, t = order[i];
+
+		while (j > 0 && cnai_drift_severity(&r->cols[order[j - 1]]) <
+					cnai_drift_severity(&r->cols[t])) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = t;
+	}
+	return order;
+}
+
 /* ---- samples ---------------------------------------------------------- */
 
 /*

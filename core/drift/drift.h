@@ -140,5 +140,9 @@ int cnai_drift_render_html(struct cnai_buf *out,
 			   const struct cnai_drift_report *r);
 /* How far past its threshold a column is (> 1: drifted), for sorting. */
 double cnai_drift_severity(const struct cnai_drift_column *c);
+/* The report's column indexes, most drifted first (a stable sort by
+ * severity), as the text and HTML reports list them; the caller frees.
+ * NULL when out of memory. */
+size_t *cnai_drift_severity_order(const struct cnai_drift_report *r);
 
 #endif

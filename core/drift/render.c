@@ -297,24 +297,12 @@ static void svg_chart(struct cnai_buf *b, const struct cnai_drift_column *c)
 int cnai_drift_render_html(struct cnai_buf *b,
 			   const struct cnai_drift_report *r)
 {
-	size_t i, *order = malloc((r->ncols + 1) * sizeof(*order));
+	/* most drifted first, as in the text report */
+	size_t i, *order = cnai_drift_severity_order(r);
 	char s1[40], s2[40], s3[40];
 
 	if (!order)
 		return cnai_error_set(CNAI_ERROR, "out of memory");
-	for (i = 0; i < r->ncols; i++)
-		order[i] = i;
-	/* most drifted first, as in the text report */
-	for (i = 1; i < r->ncols; i++) {
-		size_t j = i, t = order[i];
-
-		while (j > 0 && cnai_drift_severity(&r->cols[order[j - 1]]) <
-					cnai_drift_severity(&r->cols[t])) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = t;
-	}
 	cnai_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 			 "<meta charset=\"utf-8\">\n<title>cnai drift report"
 			 "</title>\n<style>\n"

@@ -25,7 +25,7 @@ GOAL_RPS=${GOAL_RPS:-20000}
 GOAL_P99=${GOAL_P99:-5}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cnai=${CNAI:-$root/build/cnai}
-data=$root/../shared/data/digits.csv
+data=$root/examples/data/digits.csv
 
 die() { echo "serve-infer: $*" >&2; exit 2; }
 if ! command -v wrk >/dev/null; then

@@ -21,7 +21,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 GOAL_MB=${GOAL_MB:-5}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cnai=${CNAI:-$root/build/cnai}
-data=$root/../shared/data/digits.csv
+data=$root/examples/data/digits.csv
 
 die() { echo "serve-soak: $*" >&2; exit 2; }
 if ! command -v wrk >/dev/null; then

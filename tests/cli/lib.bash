@@ -7,7 +7,7 @@ setup_common() {
 	cd "$TEST_DIR" || return 1
 	unset CNAI_STORE CNAI_RUN_ID
 	export NO_COLOR=1
-	SHARED="$CNAI_ROOT/../shared"
+	DATA="$CNAI_ROOT/examples/data"
 }
 
 teardown_common() {

@@ -6,8 +6,8 @@ load lib
 setup() {
 	setup_common
 	cnai init >/dev/null
-	IRIS=$SHARED/data/iris.csv
-	DIABETES=$SHARED/data/diabetes.csv
+	IRIS=$DATA/iris.csv
+	DIABETES=$DATA/diabetes.csv
 }
 
 @test "train writes model.onnx, model.safetensors and cnai-model.json" {

@@ -6,7 +6,7 @@ load lib
 setup() {
 	setup_common
 	cnai init >/dev/null
-	IRIS=$SHARED/data/iris.csv
+	IRIS=$DATA/iris.csv
 	BEFORE=$(store_state)
 }
 

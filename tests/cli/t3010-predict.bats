@@ -7,7 +7,7 @@ load lib
 setup() {
 	setup_common
 	cnai init >/dev/null
-	IRIS=$SHARED/data/iris.csv
+	IRIS=$DATA/iris.csv
 }
 
 @test "predict writes one prediction per row in the input's order" {

@@ -7,8 +7,8 @@ load lib
 setup() {
 	setup_common
 	cnai init >/dev/null
-	IRIS=$SHARED/data/iris.csv
-	DIABETES=$SHARED/data/diabetes.csv
+	IRIS=$DATA/iris.csv
+	DIABETES=$DATA/diabetes.csv
 }
 
 @test "eval reports accuracy, per-class scores and the confusion matrix" {

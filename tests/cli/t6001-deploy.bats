@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # cnai deploy: every target and option combination is validated by the
-# offline strict schema validator (shared/tools/k8s-validate); images are
+# offline strict schema validator (tools/k8s-validate); images are
 # by the digest cnai package recorded; values can never change structure.
 load lib
 

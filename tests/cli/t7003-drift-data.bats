@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
-# cnai drift on real data (shared/data/drift): Evidently's verdicts and the
-# reference statistics of shared/research/drift-reference.md section 3.
+# cnai drift on real data (examples/data/drift): Evidently's verdicts and the
+# reference statistics computed for these files (the expected values below).
 load lib
 
 setup() {
 	setup_common
 	cnai init >/dev/null
-	D=$SHARED/data/drift
+	D=$DATA/drift
 }
 
 # jq over one column of report $1: field expression $3 of column $2.

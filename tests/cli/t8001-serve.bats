@@ -12,7 +12,7 @@ load lib
 setup_file() {
 	FIX="$BATS_FILE_TMPDIR/fix"
 	mkdir -p "$FIX" && cd "$FIX" || return 1
-	D=$CNAI_ROOT/../shared/data
+	D=$CNAI_ROOT/examples/data
 	"$CNAI_BIN" init >/dev/null
 	"$CNAI_BIN" train --data "$D/iris.csv" --target target --register iris \
 		-o iris --epochs 30 --lr 0.05 >/dev/null

@@ -9,7 +9,6 @@
 load lib
 
 @test "a 60-second wrk soak: no errors, only 200s, RSS growth at most 5 MB" {
-	[ -f "$CNAI_ROOT/../shared/data/digits.csv" ] || skip "no ../shared/data"
 	run env STRICT=1 CNAI="$CNAI_BIN" DURATION=60 "$CNAI_ROOT/scripts/bench/serve-soak.sh"
 	echo "$output"
 	[ "$status" -eq 0 ]

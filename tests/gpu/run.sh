@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 CNAI=$ROOT/$BUILD/cnai
 (cd "$tmp" && "$CNAI" init >/dev/null) || exit 3
 for dev in cpu cuda; do
-	(cd "$tmp" && "$CNAI" -q train --data "$ROOT/../shared/data/digits.csv" \
+	(cd "$tmp" && "$CNAI" -q train --data "$ROOT/examples/data/digits.csv" \
 		--target target --hidden 256,128 --epochs 20 --batch-size 64 \
 		--lr 0.001 --seed 1 --device $dev -o "m-$dev" --json) >"$tmp/$dev.json" || exit 1
 	acc=$(jq .metrics.val_accuracy "$tmp/$dev.json")

@@ -50,50 +50,50 @@ same_as_ort() {
 
 @test "a relu MLP classifier passes onnx.checker and matches onnxruntime" {
 	need_onnx
-	cnai -q train --data "$SHARED/data/digits.csv" --target target -o m --hidden 32,16 --epochs 3 >/dev/null
+	cnai -q train --data "$DATA/digits.csv" --target target -o m --hidden 32,16 --epochs 3 >/dev/null
 	run check_model m
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	need_ort
-	run same_as_ort m "$SHARED/data/digits.csv"
+	run same_as_ort m "$DATA/digits.csv"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
 
 @test "logistic regression (sigmoid head) matches onnxruntime" {
 	need_onnx
-	cnai -q train --data "$SHARED/data/breast_cancer.csv" --target target -o m --epochs 5 >/dev/null
+	cnai -q train --data "$DATA/breast_cancer.csv" --target target -o m --epochs 5 >/dev/null
 	run check_model m
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	need_ort
-	run same_as_ort m "$SHARED/data/breast_cancer.csv"
+	run same_as_ort m "$DATA/breast_cancer.csv"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
 
 @test "tanh and gelu MLPs, softmax regression and linear regression match" {
 	need_onnx
 	need_ort
-	cnai -q train --data "$SHARED/data/wine.csv" --target target -o tanh --hidden 16 --activation tanh --epochs 5 >/dev/null
-	cnai -q train --data "$SHARED/data/wine.csv" --target target -o gelu --hidden 16,8 --activation gelu --epochs 5 >/dev/null
-	cnai -q train --data "$SHARED/data/iris.csv" --target target -o soft --model softmax --epochs 5 >/dev/null
+	cnai -q train --data "$DATA/wine.csv" --target target -o tanh --hidden 16 --activation tanh --epochs 5 >/dev/null
+	cnai -q train --data "$DATA/wine.csv" --target target -o gelu --hidden 16,8 --activation gelu --epochs 5 >/dev/null
+	cnai -q train --data "$DATA/iris.csv" --target target -o soft --model softmax --epochs 5 >/dev/null
 	for d in tanh gelu soft; do
 		run check_model $d
 		[ "$status" -eq 0 ] || { echo "$d: $output"; false; }
 	done
-	run same_as_ort tanh "$SHARED/data/wine.csv"
+	run same_as_ort tanh "$DATA/wine.csv"
 	[ "$status" -eq 0 ] || { echo "tanh: $output"; false; }
-	run same_as_ort gelu "$SHARED/data/wine.csv"
+	run same_as_ort gelu "$DATA/wine.csv"
 	[ "$status" -eq 0 ] || { echo "gelu: $output"; false; }
-	run same_as_ort soft "$SHARED/data/iris.csv"
+	run same_as_ort soft "$DATA/iris.csv"
 	[ "$status" -eq 0 ] || { echo "softmax: $output"; false; }
 }
 
 @test "regression models give the same values in onnxruntime" {
 	need_onnx
 	need_ort
-	cnai -q train --data "$SHARED/data/concrete.csv" --target compressive_strength -o r --hidden 16 --activation gelu --epochs 5 >/dev/null
+	cnai -q train --data "$DATA/concrete.csv" --target compressive_strength -o r --hidden 16 --activation gelu --epochs 5 >/dev/null
 	run check_model r
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	# values in MPa: 1e-5 relative to their size (~30) is 3e-4 absolute
-	run same_as_ort r "$SHARED/data/concrete.csv" 3e-4 reg
+	run same_as_ort r "$DATA/concrete.csv" 3e-4 reg
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
 

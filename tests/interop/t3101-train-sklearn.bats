@@ -69,7 +69,7 @@ within_one_point() {
 }
 
 @test "digits: MLP 64 relu, adam: accuracy within 1 point of scikit-learn" {
-	split "$SHARED/data/digits.csv"
+	split "$DATA/digits.csv"
 	cnai -q train --data train.csv --target target --valid-split 0 --hidden 64 --epochs 30 --lr 0.001 --batch-size 32 -o m >/dev/null
 	ours=$(cnai eval m --data test.csv --json | jq .accuracy)
 	theirs=$(sklearn_score target classifier 64 30 0.001 32)
@@ -79,7 +79,7 @@ within_one_point() {
 }
 
 @test "breast cancer: MLP 32 relu: accuracy within 1 point of scikit-learn" {
-	split "$SHARED/data/breast_cancer.csv"
+	split "$DATA/breast_cancer.csv"
 	cnai -q train --data train.csv --target target --valid-split 0 --hidden 32 --epochs 60 --lr 0.001 --batch-size 32 -o m >/dev/null
 	ours=$(cnai eval m --data test.csv --json | jq .accuracy)
 	theirs=$(sklearn_score target classifier 32 60 0.001 32)
@@ -89,7 +89,7 @@ within_one_point() {
 }
 
 @test "concrete regression: MLP 64 relu: R2 within 1 point of scikit-learn" {
-	split "$SHARED/data/concrete.csv"
+	split "$DATA/concrete.csv"
 	cnai -q train --data train.csv --target compressive_strength --valid-split 0 --hidden 64 --epochs 200 --lr 0.003 --batch-size 32 -o m >/dev/null
 	ours=$(cnai eval m --data test.csv --json | jq .r2)
 	theirs=$(sklearn_score compressive_strength regressor 64 200 0.003 32)

@@ -172,7 +172,7 @@ compare() {
 
 @test "the HTML report renders in headless Chromium; a screenshot is kept" {
 	command -v chromium >/dev/null || skip "chromium is not installed"
-	cnai drift "$SHARED/data/drift/cps_1992.csv" "$SHARED/data/drift/cps_2004.csv" --format html -o report.html >/dev/null
+	cnai drift "$DATA/drift/cps_1992.csv" "$DATA/drift/cps_2004.csv" --format html -o report.html >/dev/null
 	shot=${CNAI_TAP_DIR:-$TEST_DIR}/drift-report.png
 	home=$TEST_DIR/chromium-home
 	run timeout 120 env HOME="$home" chromium --headless --no-sandbox --disable-gpu \

@@ -12,12 +12,12 @@ setup_file() {
 	export BASE
 	cd "$BASE" || return 1
 	"$CNAI_BIN" init >/dev/null
-	"$CNAI_BIN" train --data "$CNAI_ROOT/../shared/data/digits.csv" \
+	"$CNAI_BIN" train --data "$CNAI_ROOT/examples/data/digits.csv" \
 		--target target --register digits -o m --epochs 3 --hidden 32 \
 		>/dev/null 2>&1
 	"$CNAI_BIN" package digits >package.out
 	umoci raw unpack --image .cnai/oci:digits:1 rootfs >/dev/null
-	head -n 21 "$CNAI_ROOT/../shared/data/digits.csv" >rows.csv
+	head -n 21 "$CNAI_ROOT/examples/data/digits.csv" >rows.csv
 	cd / || return 1
 }
 

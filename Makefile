@@ -1,7 +1,9 @@
 # cnai — build, test, install. `make` builds build/cnai; `make test` runs
-# every suite; `make demo` runs the main job. Each first runs
-# scripts/install-deps.sh, which is quiet once the packages are there.
+# every suite; `make demo` runs the main job. Each first installs the
+# Debian packages its purpose needs (scripts/install-deps.sh: build, demo,
+# test, bench, fuzz), so a fresh Debian 12 machine needs no other step.
 
+.DEFAULT_GOAL := all
 PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
@@ -12,17 +14,41 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-mi
 	-Wswitch -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -I$(BUILD)/gen $(WARN) $(CFLAGS) \
-	-DCNAI_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+	-DCNAI_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+
+# Flags from pkg-config exist only once the packages do. So they are not
+# computed when this file is read: $(BUILD)/pkg.mk holds them, and it is
+# made after the build packages are installed ($(DEPS_STAMP)). make reads
+# it, notices it was (re)made, and starts again with the flags in place,
+# before any object is compiled: the first `make` on a new machine works,
+# with -j too. The stamp follows install-deps.sh, so apt runs again only
+# when the list of packages changes.
+DEPS_STAMP := $(BUILD)/.deps-build
+PKG_MK := $(BUILD)/pkg.mk
+NO_BUILD_GOALS := clean distclean
+ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(PKG_MK)
+endif
+
+$(DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p $(dir $@)
+	@./scripts/install-deps.sh build
+	@touch $@
+
+$(PKG_MK): $(DEPS_STAMP) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo 'PKG_CFLAGS := '"$$(pkg-config --cflags $(PKGS))"; \
+	  echo 'LDLIBS := '"$$(pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)))"' -ldl -lpthread -lm'; \
+	  echo 'LAZY_LIBS := '"$$(pkg-config --libs $(LAZY_PKGS))"; } >$@.tmp
+	@mv $@.tmp $@
+
 # libcurl, libarchive, libgit2 and libmicrohttpd are loaded on first use
 # (core/util/lazy.h):
 # their headers are used, their libraries are not linked, so commands that
 # never touch a registry or a layer do not pay for them at start-up.
-LAZY_PKGS := libarchive libcurl libgit2 libmicrohttpd
-LDLIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) \
-	-ldl -lpthread -lm
 # Tests and test tools may call these libraries directly too (to read back
-# what cnai wrote): they link them; our wrappers still take precedence.
-LAZY_LIBS := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
+# what cnai wrote): they link LAZY_LIBS; our wrappers still take precedence.
+LAZY_PKGS := libarchive libcurl libgit2 libmicrohttpd
 LDFLAGS ?= -Wl,-O1 -Wl,--as-needed
 
 CORE_SRC := $(sort $(wildcard core/*/*.c registry/*.c gpu/*.c))
@@ -52,11 +78,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-.PHONY: all deps test test-unit test-cli test-gpu asan fuzz demo install clean bench
-all: deps $(BUILD)/cnai $(CUDA_LIB)
+.PHONY: all deps test test-run stress test-gpu asan fuzz demo install clean bench
+all: $(BUILD)/cnai $(CUDA_LIB)
 
+# Everything every target may need, at once (the targets below install
+# their own group when they run).
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh build demo test bench
 
 $(BUILD)/cnai: $(CORE_OBJ) $(APP_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -105,8 +133,21 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS)
 
-test: all $(UNIT_BIN) $(TOOL_BIN)
+# The test packages are installed before the unit tests are linked
+# (they need cmocka), then the suites run in a second make.
+test: all
+	@./scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory test-run
+test-run: $(UNIT_BIN) $(TOOL_BIN)
 	@CNAI_BUILD=$(BUILD) ./tests/run-tests.sh
+
+# The concurrency, crash and soak tests at their full size (make test runs
+# them at a size that still catches the bugs they guard, in seconds).
+STRESS_FILES := tests/cli/t1900-track-concurrency.bats \
+	tests/cli/t1910-track-crash.bats tests/cli/t8002-serve-soak.bats
+stress: all
+	@./scripts/install-deps.sh test
+	@CNAI_STRESS=1 CNAI_BUILD=$(BUILD) ./tests/run-tests.sh $(STRESS_FILES)
 
 # ASan + UBSan build in its own folder, running the same suites.
 asan:
@@ -115,36 +156,27 @@ asan:
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
 		LDFLAGS='-fsanitize=address,undefined' test
 
-# libFuzzer targets (tests/fuzz/*.c) built with clang, ASan and UBSan in
-# build-fuzz/, each run for FUZZ_SECONDS (default 600) from its corpus.
+# libFuzzer targets (tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME)
+# built with clang, ASan and UBSan in build-fuzz/; scripts/fuzz.sh runs each
+# for FUZZ_SECONDS (default 600), or only those named in FUZZ_TARGETS.
 FUZZ_SECONDS ?= 600
-FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_TARGETS ?=
 fuzz:
-	@./scripts/install-deps.sh
-	@command -v clang >/dev/null || apt-get install -y -qq clang libclang-rt-14-dev
+	@./scripts/install-deps.sh build fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DCNAI_FUZZING' \
 		build-fuzz/cnai-objects
-	@for f in $(FUZZ_SRC); do \
-		n=$$(basename $$f .c); \
-		clang -std=c11 -D_GNU_SOURCE -I. -Ibuild-fuzz/gen -DCNAI_FUZZING -O1 -g \
-			-fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
-			$(CORE_SRC:%.c=build-fuzz/obj/%.o) build-fuzz/obj/gen/onnx.pb-c.o \
-			build-fuzz/obj/gen/templates.o $(LDLIBS) || exit 1; \
-		c=tests/fuzz/corpus/$${n#fuzz-}; mkdir -p build-fuzz/corpus-$$n; \
-		echo "== $$n for $(FUZZ_SECONDS)s"; \
-		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-			-timeout=10 -rss_limit_mb=2048 build-fuzz/corpus-$$n $$c \
-			2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
-		tail -1 build-fuzz/$$n.log; \
-	done
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh build-fuzz $(FUZZ_TARGETS)
+# The list of library objects a fuzz target links, for scripts/fuzz.sh.
 $(BUILD)/cnai-objects: $(CORE_OBJ)
-	@touch $@
+	@echo $(CORE_OBJ) >$@
 
 demo: all
+	@./scripts/install-deps.sh demo
 	@./scripts/demo.sh
 
 bench: all
+	@./scripts/install-deps.sh test bench
 	@for b in scripts/bench/*.sh; do echo "== $$b"; "$$b" || exit 1; done
 
 install: $(BUILD)/cnai
@@ -153,6 +185,6 @@ install: $(BUILD)/cnai
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz
 
 -include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d)

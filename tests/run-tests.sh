@@ -2,7 +2,8 @@
 # Runs every suite through prove: unit tests (cmocka, TAP output), CLI tests
 # (bats) and interop tests (bats, against independent tools). Each file's
 # TAP is also kept under $BUILD/tap/, and the run closes with one line
-# "N passed, N failed, N skipped" counted from it.
+# "N passed, N failed, N skipped" counted from it. Given file names, runs
+# only those (make stress does).
 set -u
 BUILD=${CNAI_BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,9 +16,13 @@ export NO_COLOR=1
 rm -rf "$CNAI_TAP_DIR"
 mkdir -p "$CNAI_TAP_DIR"
 
-files=()
-for f in "$BUILD"/tests/unit/*; do [ -x "$f" ] && files+=("$f"); done
-for f in tests/cli/*.bats tests/interop/*.bats; do [ -e "$f" ] && files+=("$f"); done
+files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+	for f in "$BUILD"/tests/unit/*; do [ -x "$f" ] && files+=("$f"); done
+	for f in tests/cli/*.bats tests/interop/*.bats; do
+		[ -e "$f" ] && files+=("$f")
+	done
+fi
 if [ ${#files[@]} -eq 0 ]; then
 	echo "0 passed, 1 failed"
 	echo "no test files found" >&2

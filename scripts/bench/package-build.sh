@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CNAI=${CNAI:-$ROOT/build/cnai}
 SIZE_MB=${SIZE_MB:-1024}
 [ -x "$CNAI" ] || make -C "$ROOT" >/dev/null
-command -v pigz >/dev/null || apt-get install -y -qq pigz >/dev/null
+command -v pigz >/dev/null || "$ROOT/scripts/install-deps.sh" bench
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cnai-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"

@@ -29,7 +29,7 @@ data=$root/examples/data/digits.csv
 
 die() { echo "serve-infer: $*" >&2; exit 2; }
 if ! command -v wrk >/dev/null; then
-	apt-get install -y -qq wrk >/dev/null 2>&1 || die "needs wrk (apt-get install wrk)"
+	"$root/scripts/install-deps.sh" test || die "needs wrk (scripts/install-deps.sh test)"
 fi
 [ -x "$cnai" ] || make -C "$root" >/dev/null || die "cannot build $cnai"
 [ -f "$data" ] || die "no $data"

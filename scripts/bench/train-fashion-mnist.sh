@@ -18,9 +18,7 @@ src=/usr/share/datasets/fashion-mnist
 py=/usr/bin/python3
 [ -x "$cnai" ] || make -C "$root" >/dev/null
 if [ ! -e "$src/train-images-idx3-ubyte.gz" ]; then
-	echo "train-fashion-mnist: installing dataset-fashion-mnist" >&2
-	${SUDO:-$( [ "$(id -u)" -eq 0 ] || echo sudo )} apt-get install -y -qq \
-		--no-install-recommends dataset-fashion-mnist >/dev/null
+	"$root/scripts/install-deps.sh" bench
 fi
 mkdir -p "$work"
 cd "$work"

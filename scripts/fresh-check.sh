@@ -39,8 +39,8 @@ done
 
 if [ ! -s "$TARBALL" ]; then
 	echo "fresh-check: building a Debian 12 root ($TARBALL)" >&2
-	mmdebstrap --quiet --variant=apt bookworm "$TARBALL.tmp" \
-		"${sources[@]}" && mv "$TARBALL.tmp" "$TARBALL"
+	mmdebstrap --quiet --variant=apt bookworm "$WORK/partial.tar" \
+		"${sources[@]}" && mv "$WORK/partial.tar" "$TARBALL"
 fi
 
 CHROOT=$(mktemp -d "$WORK/root.XXXXXX")

@@ -37,3 +37,10 @@ load lib
 		grep -qF "\`$f\`" README.md || { echo "no README line for $f"; return 1; }
 	done
 }
+
+@test "no two test files share a number (CLI and interop are one space)" {
+	cd "$CNAI_ROOT/tests"
+	run bash -c "ls cli interop | grep -oE '^t[0-9]{4}' | sort | uniq -d"
+	[ "$status" -eq 0 ]
+	assert_equal "$output" ""
+}

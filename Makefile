@@ -86,7 +86,15 @@ all: $(BUILD)/cnai $(CUDA_LIB)
 deps:
 	@./scripts/install-deps.sh build demo test bench
 
-$(BUILD)/cnai: $(CORE_OBJ) $(APP_OBJ)
+# The library below commands/ (core/, registry/, gpu/ and the generated
+# code) as one archive: the binary, unit tests, test tools and fuzzers link
+# it, each taking only the objects it uses.
+LIB := $(BUILD)/libcnai.a
+$(LIB): $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/cnai: $(APP_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
@@ -117,19 +125,19 @@ $(BUILD)/libcnai-cuda.so: $(CUDA_SRC) gpu/backend.h
 
 # GPU checks: every op against the CPU backend, then a training run;
 # skipped where no GPU answers.
-$(BUILD)/tests/gpu/%: tests/gpu/%.c $(CORE_OBJ)
+$(BUILD)/tests/gpu/%: tests/gpu/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS)
 test-gpu: all $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(wildcard tests/gpu/*.c))
 	@CNAI_BUILD=$(BUILD) ./tests/gpu/run.sh
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_OBJ)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS) -lcmocka
 
 # Test-only drivers (tests/tools/*.c): library entry points the interop
 # tests call before a command wraps them.
-$(BUILD)/tests/tools/%: tests/tools/%.c $(CORE_OBJ)
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS)
 
@@ -167,9 +175,9 @@ fuzz:
 		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -DCNAI_FUZZING' \
 		build-fuzz/cnai-objects
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh build-fuzz $(FUZZ_TARGETS)
-# The list of library objects a fuzz target links, for scripts/fuzz.sh.
-$(BUILD)/cnai-objects: $(CORE_OBJ)
-	@echo $(CORE_OBJ) >$@
+# What a fuzz target links (the library), for scripts/fuzz.sh.
+$(BUILD)/cnai-objects: $(LIB)
+	@echo $(LIB) >$@
 
 demo: all
 	@./scripts/install-deps.sh demo

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the libFuzzer targets: each tests/fuzz/fuzz-NAME.c is linked with the
-# library objects of a sanitizer build (the folder given, made by `make
+# library (libcnai.a) of a sanitizer build (the folder given, made by `make
 # fuzz`) and run for FUZZ_SECONDS from its seeds in tests/fuzz/corpus/NAME
 # plus the corpus it grew before (BUILD/corpus-fuzz-NAME). Stops at the
 # first target that finds a crash, showing the end of its log.

@@ -1417,21 +1417,87 @@ fail:
 }
 
 /*
- * Copies a blob into a temporary file in the folder of `dst`, checking its
- * digest; *tmp names the fsynced file, which the caller renames to `dst`.
+ * Export writes below a folder that may already hold symbolic links (an
+ * earlier export someone tampered with, an unpacked archive): it never
+ * follows one below `dir`. Each file's folder is opened component by
+ * component with O_NOFOLLOW (cnai_fs_open_below), its temporary is made
+ * in that folder with O_EXCL | O_NOFOLLOW and renamed over the target
+ * with renameat(), which replaces a link itself, never what it points to.
+ * `dir` itself is followed: the user named it, as cp follows a named
+ * destination.
+ */
+
+/* Splits a model path into its folder ("" at the top) and base name. */
+static const char *split_path(struct cnai_buf *folder, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	cnai_buf_reset(folder);
+	if (slash)
+		cnai_buf_add(folder, path, (size_t)(slash - path));
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Fails unless `f` can be written under the open folder `root`: no
+ * symbolic link or file on the way to it, and no file already at its path
+ * unless `force` (never a folder).
+ */
+static int export_check(int root, const char *dir,
+			const struct cnai_model_file *f, int force)
+{
+	struct cnai_buf folder = CNAI_BUF_INIT;
+	const char *base = split_path(&folder, f->path);
+	struct stat sb;
+	int fd = -1, err;
+
+	if ((err = cnai_buf_oom(&folder)) < 0)
+		goto cleanup;
+	err = cnai_fs_open_below(&fd, root, folder.buf, 0, dir);
+	if (err == CNAI_ENOTFOUND) { /* created later: nothing in the way */
+		cnai_error_clear();
+		err = 0;
+		goto cleanup;
+	}
+	if (err < 0)
+		goto cleanup;
+	if (fstatat(fd, base, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			err = cnai_error_set_errno(CNAI_ERROR, "cannot read "
+						   "'%s/%s'", dir, f->path);
+	} else if (S_ISDIR(sb.st_mode)) {
+		err = cnai_error_set(CNAI_EINVALID, "'%s/%s' is a folder", dir,
+				     f->path);
+	} else if (!force) {
+		err = cnai_error_set(CNAI_EEXISTS, "'%s/%s' exists; use "
+				     "--force to overwrite", dir, f->path);
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	cnai_buf_release(&folder);
+	return err;
+}
+
+/*
+ * Copies a blob into a temporary file in the folder of `f` below `root`
+ * (made if missing), checking its digest; *tmp is set to the fsynced
+ * file's path relative to `root`, which export_rename() moves into place.
  */
 static int export_file(struct cnai_buf *tmp, struct cnai_store *st,
-		       const struct cnai_model_file *f, const char *dst)
+		       const struct cnai_model_file *f, int root,
+		       const char *dir)
 {
-	struct cnai_buf src = CNAI_BUF_INIT, dir = CNAI_BUF_INIT;
+	struct cnai_buf src = CNAI_BUF_INIT, folder = CNAI_BUF_INIT,
+			name = CNAI_BUF_INIT;
 	struct cnai_sha256 h = { NULL };
 	char chunk[65536], actual[CNAI_DIGEST_LEN];
-	int in = -1, fd = -1, err;
+	int in = -1, fd = -1, dfd = -1, err;
 	ssize_t n;
 
-	cnai_buf_add(&dir, dst, (size_t)(strrchr(dst, '/') - dst));
-	if ((err = cnai_buf_oom(&dir)) < 0 ||
-	    (err = cnai_fs_mkdir_p(dir.buf, 0755)) < 0 ||
+	split_path(&folder, f->path);
+	if ((err = cnai_buf_oom(&folder)) < 0 ||
+	    (err = cnai_fs_open_below(&dfd, root, folder.buf, 1, dir)) < 0 ||
 	    (err = cnai_blob_path(&src, st, f->digest)) < 0)
 		goto cleanup;
 	if ((in = open(src.buf, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -1440,7 +1506,12 @@ static int export_file(struct cnai_buf *tmp, struct cnai_store *st,
 				     f->path);
 		goto cleanup;
 	}
-	if ((err = cnai_fs_tmpfile(tmp, &fd, dir.buf)) < 0 ||
+	if ((err = cnai_fs_tmpfile_at(&name, &fd, dfd, dir)) < 0)
+		goto cleanup;
+	cnai_buf_reset(tmp);
+	cnai_buf_addf(tmp, "%s%s%s", folder.buf, folder.len ? "/" : "",
+		      name.buf);
+	if ((err = cnai_buf_oom(tmp)) < 0 ||
 	    (err = cnai_sha256_init(&h)) < 0)
 		goto cleanup;
 	while ((n = read(in, chunk, sizeof(chunk))) > 0)
@@ -1462,9 +1533,11 @@ static int export_file(struct cnai_buf *tmp, struct cnai_store *st,
 	}
 	fchmod(fd, 0644);
 	if (fsync(fd) < 0)
-		err = cnai_error_set_errno(CNAI_ERROR, "fsync '%s'", tmp->buf);
+		err = cnai_error_set_errno(CNAI_ERROR, "fsync '%s/%s'", dir,
+					   tmp->buf);
 	else if (close(fd) < 0)
-		err = cnai_error_set_errno(CNAI_ERROR, "close '%s'", tmp->buf);
+		err = cnai_error_set_errno(CNAI_ERROR, "close '%s/%s'", dir,
+					   tmp->buf);
 	fd = -1;
 cleanup:
 	cnai_sha256_release(&h);
@@ -1472,12 +1545,43 @@ cleanup:
 		close(in);
 	if (fd >= 0)
 		close(fd);
-	if (err < 0 && tmp->len) {
-		unlink(tmp->buf);
+	if (err < 0 && name.len)
+		unlinkat(dfd, name.buf, 0);
+	if (err < 0)
 		cnai_buf_reset(tmp);
-	}
+	if (dfd >= 0)
+		close(dfd);
 	cnai_buf_release(&src);
-	cnai_buf_release(&dir);
+	cnai_buf_release(&folder);
+	cnai_buf_release(&name);
+	return err;
+}
+
+/*
+ * Renames the temporary `tmp` (relative to `root`) to `path` in the same
+ * folder, or with `path` NULL unlinks it; the folder is reopened without
+ * following links, as everywhere below `root`.
+ */
+static int export_rename(int root, const char *dir, const char *tmp,
+			 const char *path)
+{
+	struct cnai_buf folder = CNAI_BUF_INIT;
+	const char *tbase = split_path(&folder, tmp);
+	int dfd = -1, err;
+
+	if ((err = cnai_buf_oom(&folder)) < 0 ||
+	    (err = cnai_fs_open_below(&dfd, root, folder.buf, 0, dir)) < 0)
+		goto cleanup;
+	if (!path)
+		unlinkat(dfd, tbase, 0);
+	else if (renameat(dfd, tbase, dfd, strrchr(path, '/') ?
+			  strrchr(path, '/') + 1 : path) < 0)
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot rename to "
+					   "'%s/%s'", dir, path);
+cleanup:
+	if (dfd >= 0)
+		close(dfd);
+	cnai_buf_release(&folder);
 	return err;
 }
 
@@ -1485,54 +1589,51 @@ int cnai_model_export(struct cnai_store *st,
 		      const struct cnai_model_version *v, const char *dir,
 		      int force)
 {
-	struct cnai_buf dst = CNAI_BUF_INIT, *tmps;
+	struct cnai_buf *tmps;
 	size_t i;
-	int err = 0;
+	int root, err = 0;
 
-	if (!(tmps = calloc(v->nfiles ? v->nfiles : 1, sizeof(*tmps))))
-		return cnai_error_set(CNAI_ERROR, "out of memory");
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 && errno == ENOTDIR)
+		return cnai_error_set(CNAI_EINVALID, "'%s' is not a folder",
+				      dir);
+	if (root < 0 && errno != ENOENT)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'",
+					    dir);
+	if (!(tmps = calloc(v->nfiles ? v->nfiles : 1, sizeof(*tmps)))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
 	for (i = 0; i < v->nfiles; i++)
 		cnai_buf_init(&tmps[i]);
 	/* Check every target first: export writes all files or none new. */
-	for (i = 0; i < v->nfiles && !err; i++) {
-		cnai_buf_reset(&dst);
-		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
-		if ((err = cnai_buf_oom(&dst)) < 0)
-			break;
-		if (!force && cnai_fs_exists(dst.buf))
-			err = cnai_error_set(CNAI_EEXISTS,
-					     "'%s' exists; use --force to "
-					     "overwrite", dst.buf);
+	for (i = 0; root >= 0 && i < v->nfiles && !err; i++)
+		err = export_check(root, dir, &v->files[i], force);
+	if (!err && root < 0) {
+		if ((err = cnai_fs_mkdir_p(dir, 0755)) < 0)
+			goto cleanup;
+		if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			err = cnai_error_set_errno(CNAI_ERROR, "cannot open "
+						   "'%s'", dir);
+			goto cleanup;
+		}
 	}
-	if (!err && (err = cnai_fs_mkdir_p(dir, 0755)) < 0)
-		goto cleanup;
 	/* Then every file into a temporary beside its target, verified... */
-	for (i = 0; i < v->nfiles && !err; i++) {
-		cnai_buf_reset(&dst);
-		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
-		if ((err = cnai_buf_oom(&dst)) < 0)
-			break;
-		err = export_file(&tmps[i], st, &v->files[i], dst.buf);
-	}
+	for (i = 0; i < v->nfiles && !err; i++)
+		err = export_file(&tmps[i], st, &v->files[i], root, dir);
 	/* ...and only when all are good, each renamed into place. */
-	for (i = 0; i < v->nfiles && !err; i++) {
-		cnai_buf_reset(&dst);
-		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
-		if ((err = cnai_buf_oom(&dst)) < 0)
-			break;
-		if (rename(tmps[i].buf, dst.buf) < 0)
-			err = cnai_error_set_errno(CNAI_ERROR, "cannot rename "
-						   "to '%s'", dst.buf);
-		else
+	for (i = 0; i < v->nfiles && !err; i++)
+		if ((err = export_rename(root, dir, tmps[i].buf,
+					 v->files[i].path)) == 0)
 			cnai_buf_reset(&tmps[i]);
-	}
 cleanup:
-	for (i = 0; i < v->nfiles; i++) {
+	for (i = 0; tmps && i < v->nfiles; i++) {
 		if (tmps[i].len)
-			unlink(tmps[i].buf);
+			export_rename(root, dir, tmps[i].buf, NULL);
 		cnai_buf_release(&tmps[i]);
 	}
 	free(tmps);
-	cnai_buf_release(&dst);
+	if (root >= 0)
+		close(root);
 	return err;
 }

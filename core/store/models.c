@@ -203,8 +203,8 @@ static int follow_link(int *fd, struct stat *sb, struct walk *w,
 
 	*fd = -1;
 	if (!real && (errno == ENOENT || errno == ENOTDIR))
-		return cnai_error_set(CNAI_EINVALID, "symbolic link '%s' points "
-				      "to nothing", src);
+		return cnai_error_set(CNAI_EINVALID, "symbolic link '%s' "
+				      "points to nothing", src);
 	if (!real && errno == ELOOP)
 		return cnai_error_set(CNAI_EINVALID, "symbolic link '%s' is a "
 				      "loop", src);
@@ -1612,7 +1612,8 @@ int cnai_model_export(struct cnai_store *st,
 	if (!err && root < 0) {
 		if ((err = cnai_fs_mkdir_p(dir, 0755)) < 0)
 			goto cleanup;
-		if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0) {
 			err = cnai_error_set_errno(CNAI_ERROR, "cannot open "
 						   "'%s'", dir);
 			goto cleanup;

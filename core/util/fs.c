@@ -259,7 +259,8 @@ int cnai_fs_open_below(int *out, int dirfd, const char *rel, int create,
 		next = openat(fd, comp.buf, O_RDONLY | O_DIRECTORY |
 					    O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, comp.buf, 0755) < 0 && errno != EEXIST) {
+			if (mkdirat(fd, comp.buf, 0755) < 0 &&
+			    errno != EEXIST) {
 				err = cnai_error_set_errno(CNAI_ERROR,
 							   "cannot create "
 							   "'%s'", seen.buf);
@@ -270,10 +271,12 @@ int cnai_fs_open_below(int *out, int dirfd, const char *rel, int create,
 		}
 		if (next < 0) {
 			struct stat sb;
+			int e = errno;
 
-			if (errno == ENOENT)
-				err = cnai_error_set(CNAI_ENOTFOUND, "'%s' does "
-						     "not exist", seen.buf);
+			if (e == ENOENT)
+				err = cnai_error_set(CNAI_ENOTFOUND, "'%s' "
+						     "does not exist",
+						     seen.buf);
 			else if (fstatat(fd, comp.buf, &sb,
 					 AT_SYMLINK_NOFOLLOW) == 0 &&
 				 S_ISLNK(sb.st_mode))
@@ -281,13 +284,13 @@ int cnai_fs_open_below(int *out, int dirfd, const char *rel, int create,
 						     "symbolic link (not "
 						     "followed below '%s')",
 						     seen.buf, shown);
-			else if (errno == ENOTDIR)
+			else if (e == ENOTDIR)
 				err = cnai_error_set(CNAI_EINVALID, "'%s' is "
 						     "not a folder", seen.buf);
 			else
-				err = cnai_error_set_errno(CNAI_ERROR,
-							   "cannot open '%s'",
-							   seen.buf);
+				err = cnai_error_set(CNAI_ERROR, "cannot open "
+						     "'%s': %s", seen.buf,
+						     strerror(e));
 			break;
 		}
 		close(fd);

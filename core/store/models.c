@@ -307,10 +307,13 @@ static int walk_dir(struct walk *w, int fd, const char *src, const char *rel,
 		if (w->open[i].st_dev == here->st_dev &&
 		    w->open[i].st_ino == here->st_ino) {
 			close(fd);
+			if (!link) /* a bind mount */
+				return cnai_error_set(CNAI_EINVALID, "'%s' is "
+						      "a folder it is in",
+						      src);
 			return cnai_error_set(CNAI_EINVALID, "symbolic link "
 					      "'%s' is a loop (it leads to a "
-					      "folder it is in)", link ? link
-								      : src);
+					      "folder it is in)", link);
 		}
 	if (!(d = fdopendir(fd))) {
 		err = cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'", src);
@@ -1559,8 +1562,7 @@ cleanup:
 
 /*
  * Renames the temporary `tmp` (relative to `root`) to `path` in the same
- * folder, or with `path` NULL unlinks it; the folder is reopened without
- * following links, as everywhere below `root`.
+ * folder, reopened without following links, as everywhere below `root`.
  */
 static int export_rename(int root, const char *dir, const char *tmp,
 			 const char *path)
@@ -1572,10 +1574,8 @@ static int export_rename(int root, const char *dir, const char *tmp,
 	if ((err = cnai_buf_oom(&folder)) < 0 ||
 	    (err = cnai_fs_open_below(&dfd, root, folder.buf, 0, dir)) < 0)
 		goto cleanup;
-	if (!path)
-		unlinkat(dfd, tbase, 0);
-	else if (renameat(dfd, tbase, dfd, strrchr(path, '/') ?
-			  strrchr(path, '/') + 1 : path) < 0)
+	if (renameat(dfd, tbase, dfd, strrchr(path, '/') ?
+		     strrchr(path, '/') + 1 : path) < 0)
 		err = cnai_error_set_errno(CNAI_ERROR, "cannot rename to "
 					   "'%s/%s'", dir, path);
 cleanup:
@@ -1628,9 +1628,13 @@ int cnai_model_export(struct cnai_store *st,
 					 v->files[i].path)) == 0)
 			cnai_buf_reset(&tmps[i]);
 cleanup:
+	/*
+	 * By path, so that no message replaces the one that stopped the
+	 * export; a temporary's random name is what makes this safe.
+	 */
 	for (i = 0; tmps && i < v->nfiles; i++) {
 		if (tmps[i].len)
-			export_rename(root, dir, tmps[i].buf, NULL);
+			unlinkat(root, tmps[i].buf, 0);
 		cnai_buf_release(&tmps[i]);
 	}
 	free(tmps);

@@ -30,7 +30,7 @@ S(syn_build, "cnai package <model> [--format serve|modelcar|artifact] "
 S(syn_ls, "cnai package ls");
 S(syn_inspect, "cnai package inspect <image>");
 S(syn_export, "cnai package export <image> (--oci-layout <dir> | "
-	      "--docker-archive <file.tar>)");
+	      "--docker-archive <file.tar> [--force])");
 S(syn_push, "cnai package push <image> <dest> [--jobs <n>] [--insecure] "
 	    "[--username <user> --password-stdin]");
 S(syn_pull, "cnai package pull <src> [--tag <name>] [--platform <os>/<arch>] "
@@ -68,7 +68,8 @@ S(opt_inspect, "    Manifest, config, layers and sizes of an image in the "
   "    --json    {digest, manifest, config}");
 S(opt_export, "    --oci-layout <dir>           copy into an OCI image layout",
   "    --docker-archive <file.tar>  write a tar that 'docker load' and "
-  "skopeo read");
+  "skopeo read",
+  "    --force                      replace <file.tar> if it exists");
 S(opt_push, "    <dest>               registry/repository[:tag]",
   "    --jobs <n>           blobs uploaded at once (default 4)",
   "    --insecure           allow plain HTTP (loopback registries always "

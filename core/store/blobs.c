@@ -93,21 +93,16 @@ static int open_tmp(struct cnai_buf *tmp, int *fd, const struct cnai_store *st)
 	return err;
 }
 
-int cnai_blob_put_file(char digest[CNAI_DIGEST_LEN], uint64_t *size_out,
-		       struct cnai_store *st, const char *path)
+int cnai_blob_put_fd(char digest[CNAI_DIGEST_LEN], uint64_t *size_out,
+		     struct cnai_store *st, int in, const char *name)
 {
 	struct cnai_buf tmp = CNAI_BUF_INIT;
 	struct cnai_sha256 h = { NULL };
 	unsigned char *chunk = NULL;
 	uint64_t size = 0;
-	int in = -1, fd = -1, err;
+	int fd = -1, err;
 	ssize_t n;
 
-	in = open(path, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return cnai_error_set_errno(errno == ENOENT ? CNAI_ENOTFOUND
-							    : CNAI_ERROR,
-					    "cannot read '%s'", path);
 	if (!(chunk = malloc(CHUNK))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
@@ -123,7 +118,7 @@ int cnai_blob_put_file(char digest[CNAI_DIGEST_LEN], uint64_t *size_out,
 			err = cnai_error_set_errno(errno == EISDIR
 							   ? CNAI_EINVALID
 							   : CNAI_ERROR,
-						   "cannot read '%s'", path);
+						   "cannot read '%s'", name);
 			goto cleanup;
 		}
 		if (n == 0)
@@ -146,6 +141,19 @@ cleanup:
 		unlink(tmp.buf);
 	cnai_buf_release(&tmp);
 	free(chunk);
+	return err;
+}
+
+int cnai_blob_put_file(char digest[CNAI_DIGEST_LEN], uint64_t *size_out,
+		       struct cnai_store *st, const char *path)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (in < 0)
+		return cnai_error_set_errno(errno == ENOENT ? CNAI_ENOTFOUND
+							    : CNAI_ERROR,
+					    "cannot read '%s'", path);
+	err = cnai_blob_put_fd(digest, size_out, st, in, path);
 	close(in);
 	return err;
 }

@@ -16,6 +16,12 @@
 /* Copies the file at `path` into the store; digest and size out. */
 int cnai_blob_put_file(char digest[CNAI_DIGEST_LEN], uint64_t *size_out,
 		       struct cnai_store *st, const char *path);
+/*
+ * Copies what remains to be read of the open file `in` into the store;
+ * `name` names it in messages. `in` stays the caller's to close.
+ */
+int cnai_blob_put_fd(char digest[CNAI_DIGEST_LEN], uint64_t *size_out,
+		     struct cnai_store *st, int in, const char *name);
 /* Stores a buffer as a blob. */
 int cnai_blob_put_buffer(char digest[CNAI_DIGEST_LEN], struct cnai_store *st,
 			 const void *data, size_t len);

@@ -99,9 +99,33 @@ void cnai_model_version_free_array(struct cnai_model_version **a, size_t n)
 
 /* ---- collecting files ------------------------------------------------ */
 
+/*
+ * A model folder is untrusted input: it may come from an archive or a
+ * repository, and a symbolic link in it such as "weights -> /etc/passwd"
+ * or "etc -> /etc" would copy files from outside it into the store, and
+ * from there into every image built from the version. So:
+ *
+ * - a folder is walked through descriptors (fstatat() that does not
+ *   follow links, openat() with O_NOFOLLOW), never by path;
+ * - a link in it is kept, as the file or folder it points to, only when
+ *   realpath() puts its target inside the folder (realpath sees through
+ *   ".." and chains of links); the target is then reached again from the
+ *   folder's descriptor one component at a time without following links,
+ *   so what is checked is what is read. A link out of the folder, to
+ *   nothing, in a loop, or to a folder it is already in is refused, named;
+ * - each file's device and inode are kept, and the file opened to copy it
+ *   must be that one, so renaming things while it runs brings in nothing
+ *   else.
+ *
+ * A path named on the command line is followed, link or not, as cp and
+ * git do for the arguments they are given.
+ */
+
 struct file_entry {
 	struct cnai_model_file f;
 	char *src; /* the local file it comes from */
+	dev_t dev; /* and what the walk found there */
+	ino_t ino;
 };
 
 struct file_list {
@@ -123,7 +147,7 @@ static void file_list_release(struct file_list *l)
 }
 
 static int file_list_add(struct file_list *l, const char *rel,
-			 const char *src)
+			 const char *src, const struct stat *sb)
 {
 	if (l->n >= MAX_FILES)
 		return cnai_error_set(CNAI_EINVALID,
@@ -141,49 +165,204 @@ static int file_list_add(struct file_list *l, const char *rel,
 	memset(&l->e[l->n], 0, sizeof(l->e[l->n]));
 	l->e[l->n].f.path = strdup(rel);
 	l->e[l->n].src = strdup(src);
+	l->e[l->n].dev = sb->st_dev;
+	l->e[l->n].ino = sb->st_ino;
 	if (!l->e[l->n].f.path || !l->e[l->n].src)
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	l->n++;
 	return 0;
 }
 
-static int collect_dir(struct file_list *l, const char *dir, const char *rel,
-		       int depth)
-{
-	struct cnai_buf src = CNAI_BUF_INIT, sub = CNAI_BUF_INIT;
-	struct dirent *de;
-	struct stat sb;
-	DIR *d;
-	int err = 0;
+/* One folder named on the command line, being walked. */
+struct walk {
+	struct file_list *l;
+	const char *top;  /* as named */
+	char *root;       /* its real path */
+	int rootfd;
+	struct stat open[MAX_DEPTH + 2]; /* the folders being walked */
+	int depth;
+};
 
-	if (depth > MAX_DEPTH)
+static int walk_dir(struct walk *w, int fd, const char *src, const char *rel,
+		    const char *link);
+
+/*
+ * The link at `src` (found in the walk, so `sb` says it is a link): its
+ * target if inside the folder, as a descriptor `*fd` (folders, opened) or
+ * a stat `sb` (anything else), reached below w->rootfd without following
+ * links.
+ */
+static int follow_link(int *fd, struct stat *sb, struct walk *w,
+		       const char *src)
+{
+	struct cnai_buf folder = CNAI_BUF_INIT;
+	size_t n = strlen(w->root);
+	const char *inside = NULL, *base;
+	char *real = realpath(src, NULL);
+	int pfd = -1, err = 0;
+
+	*fd = -1;
+	if (!real && (errno == ENOENT || errno == ENOTDIR))
+		return cnai_error_set(CNAI_EINVALID, "symbolic link '%s' "
+				      "points to nothing", src);
+	if (!real && errno == ELOOP)
+		return cnai_error_set(CNAI_EINVALID, "symbolic link '%s' is a "
+				      "loop", src);
+	if (!real)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot resolve '%s'",
+					    src);
+	if (!strcmp(real, w->root))
+		inside = "";
+	else if (!strncmp(real, w->root, n) &&
+		 (real[n] == '/' || (n == 1 && real[0] == '/')))
+		inside = real + n + (real[n] == '/');
+	if (!inside) {
+		err = cnai_error_set(CNAI_EINVALID, "symbolic link '%s' points "
+				     "outside '%s' (to '%s')", src, w->top,
+				     real);
+		goto cleanup;
+	}
+	base = strrchr(inside, '/');
+	cnai_buf_add(&folder, inside, base ? (size_t)(base - inside) : 0);
+	base = base ? base + 1 : inside;
+	if ((err = cnai_buf_oom(&folder)) < 0 ||
+	    (err = cnai_fs_open_below(&pfd, w->rootfd, folder.buf, 0,
+				      w->top)) < 0)
+		goto cleanup;
+	if (!*base) { /* the folder itself */
+		*fd = fcntl(pfd, F_DUPFD_CLOEXEC, 0);
+	} else if (fstatat(pfd, base, sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		   S_ISLNK(sb->st_mode)) {
+		/* realpath() saw no link there a moment ago */
+		err = cnai_error_set(CNAI_ERROR, "'%s' changed while it was "
+				     "being read", src);
+		goto cleanup;
+	} else if (S_ISDIR(sb->st_mode)) {
+		*fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC);
+	} else {
+		goto cleanup; /* a file: *sb says which */
+	}
+	if (*fd < 0)
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'", src);
+cleanup:
+	if (pfd >= 0)
+		close(pfd);
+	cnai_buf_release(&folder);
+	free(real);
+	return err;
+}
+
+static int walk_entry(struct walk *w, int dfd, const char *name,
+		      const char *src, const char *rel)
+{
+	struct stat sb;
+	int fd = -1, err;
+
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'",
+					    src);
+	if (S_ISLNK(sb.st_mode)) {
+		if ((err = follow_link(&fd, &sb, w, src)) < 0)
+			return err;
+		if (fd >= 0)
+			return walk_dir(w, fd, src, rel, src);
+	} else if (S_ISDIR(sb.st_mode)) {
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				       O_CLOEXEC);
+		if (fd < 0)
+			return cnai_error_set_errno(CNAI_ERROR, "cannot open "
+						    "'%s'", src);
+		return walk_dir(w, fd, src, rel, NULL);
+	}
+	/* Sockets, FIFOs and devices are not model files. */
+	return S_ISREG(sb.st_mode) ? file_list_add(w->l, rel, src, &sb) : 0;
+}
+
+/*
+ * Adds the files of the folder open as `fd` (taken: closed here), shown
+ * as `src`, named `rel` in the model; `link` is the symbolic link that
+ * led here, if one did, to name in a loop.
+ */
+static int walk_dir(struct walk *w, int fd, const char *src, const char *rel,
+		    const char *link)
+{
+	struct cnai_buf sub = CNAI_BUF_INIT, subrel = CNAI_BUF_INIT;
+	struct dirent *de;
+	struct stat *here = &w->open[w->depth];
+	DIR *d = NULL;
+	int i, err = 0;
+
+	if (w->depth > MAX_DEPTH) {
+		close(fd);
 		return cnai_error_set(CNAI_EINVALID, "'%s': folders nested "
-				      "deeper than %d", dir, MAX_DEPTH);
-	if (!(d = opendir(dir)))
-		return cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'", dir);
-	while (!err && (de = readdir(d))) {
+				      "deeper than %d", src, MAX_DEPTH);
+	}
+	if (fstat(fd, here) < 0) {
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'", src);
+		close(fd);
+		return err;
+	}
+	for (i = 0; i < w->depth; i++)
+		if (w->open[i].st_dev == here->st_dev &&
+		    w->open[i].st_ino == here->st_ino) {
+			close(fd);
+			if (!link) /* a bind mount */
+				return cnai_error_set(CNAI_EINVALID, "'%s' is "
+						      "a folder it is in",
+						      src);
+			return cnai_error_set(CNAI_EINVALID, "symbolic link "
+					      "'%s' is a loop (it leads to a "
+					      "folder it is in)", link);
+		}
+	if (!(d = fdopendir(fd))) {
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'", src);
+		close(fd);
+		return err;
+	}
+	w->depth++;
+	while (!err && (errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		cnai_buf_reset(&src);
 		cnai_buf_reset(&sub);
-		cnai_buf_addf(&src, "%s/%s", dir, de->d_name);
-		cnai_buf_addf(&sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		if ((err = cnai_buf_oom(&src)) < 0 ||
-		    (err = cnai_buf_oom(&sub)) < 0)
+		cnai_buf_reset(&subrel);
+		cnai_buf_addf(&sub, "%s%s%s", src,
+			      src[strlen(src) - 1] == '/' ? "" : "/",
+			      de->d_name);
+		cnai_buf_addf(&subrel, "%s%s%s", rel, *rel ? "/" : "",
+			      de->d_name);
+		if ((err = cnai_buf_oom(&sub)) < 0 ||
+		    (err = cnai_buf_oom(&subrel)) < 0)
 			break;
-		if (stat(src.buf, &sb) < 0) {
-			err = cnai_error_set_errno(CNAI_ERROR, "cannot read "
-						   "'%s'", src.buf);
-			break;
-		}
-		if (S_ISDIR(sb.st_mode))
-			err = collect_dir(l, src.buf, sub.buf, depth + 1);
-		else if (S_ISREG(sb.st_mode))
-			err = file_list_add(l, sub.buf, src.buf);
+		err = walk_entry(w, dirfd(d), de->d_name, sub.buf, subrel.buf);
 	}
+	if (!err && errno)
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'", src);
+	w->depth--;
 	closedir(d);
-	cnai_buf_release(&src);
 	cnai_buf_release(&sub);
+	cnai_buf_release(&subrel);
+	return err;
+}
+
+static int collect_dir(struct file_list *l, const char *dir)
+{
+	struct walk w = { l, dir, NULL, -1, { { 0 } }, 0 };
+	int fd, err;
+
+	if (!(w.root = realpath(dir, NULL)))
+		return cnai_error_set_errno(CNAI_ERROR, "cannot resolve '%s'",
+					    dir);
+	if ((w.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (fd = fcntl(w.rootfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'", dir);
+		goto cleanup;
+	}
+	err = walk_dir(&w, fd, dir, "", NULL);
+cleanup:
+	if (w.rootfd >= 0)
+		close(w.rootfd);
+	free(w.root);
 	return err;
 }
 
@@ -205,7 +384,7 @@ static int collect(struct file_list *l, const char *const *paths, size_t n)
 				errno == ENOENT ? CNAI_ENOTFOUND : CNAI_ERROR,
 				"cannot read '%s'", paths[i]);
 		if (S_ISDIR(sb.st_mode)) {
-			if ((err = collect_dir(l, paths[i], "", 0)) < 0)
+			if ((err = collect_dir(l, paths[i])) < 0)
 				return err;
 		} else if (!S_ISREG(sb.st_mode)) {
 			/* A FIFO or a device would block or never end. */
@@ -216,13 +395,41 @@ static int collect(struct file_list *l, const char *const *paths, size_t n)
 			const char *base = strrchr(paths[i], '/');
 
 			if ((err = file_list_add(l, base ? base + 1 : paths[i],
-						 paths[i])) < 0)
+						 paths[i], &sb)) < 0)
 				return err;
 		}
 	}
 	if (l->n == 0)
 		return cnai_error_set(CNAI_EINVALID, "no files to register");
 	return 0;
+}
+
+/*
+ * Copies one collected file into the store, refusing it if the file now
+ * at its path is not the one the walk checked. O_NONBLOCK: a FIFO put in
+ * its place must not hang the open.
+ */
+static int put_file(struct cnai_store *st, struct file_entry *e)
+{
+	struct stat sb;
+	int fd, err;
+
+	fd = open(e->src, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'",
+					    e->src);
+	if (fstat(fd, &sb) < 0)
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'",
+					   e->src);
+	else if (!S_ISREG(sb.st_mode) || sb.st_dev != e->dev ||
+		 sb.st_ino != e->ino)
+		err = cnai_error_set(CNAI_ERROR, "'%s' changed while it was "
+				     "being read", e->src);
+	else
+		err = cnai_blob_put_fd(e->f.digest, &e->f.size, st, fd,
+				       e->src);
+	close(fd);
+	return err;
 }
 
 /* ModelPack layer media types by what a file is. */
@@ -784,9 +991,7 @@ int cnai_model_register(struct cnai_model_version **out, int *created,
 		}
 	}
 	for (i = 0; i < l.n; i++)
-		if ((err = cnai_blob_put_file(l.e[i].f.digest,
-					      &l.e[i].f.size, st,
-					      l.e[i].src)) < 0)
+		if ((err = put_file(st, &l.e[i])) < 0)
 			goto cleanup;
 	flavor = o->flavor ? o->flavor : guess_flavor(&l);
 	if ((err = build_manifest(manifest, config, st, name, flavor, &l)) < 0)
@@ -1215,21 +1420,87 @@ fail:
 }
 
 /*
- * Copies a blob into a temporary file in the folder of `dst`, checking its
- * digest; *tmp names the fsynced file, which the caller renames to `dst`.
+ * Export writes below a folder that may already hold symbolic links (an
+ * earlier export someone tampered with, an unpacked archive): it never
+ * follows one below `dir`. Each file's folder is opened component by
+ * component with O_NOFOLLOW (cnai_fs_open_below), its temporary is made
+ * in that folder with O_EXCL | O_NOFOLLOW and renamed over the target
+ * with renameat(), which replaces a link itself, never what it points to.
+ * `dir` itself is followed: the user named it, as cp follows a named
+ * destination.
+ */
+
+/* Splits a model path into its folder ("" at the top) and base name. */
+static const char *split_path(struct cnai_buf *folder, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	cnai_buf_reset(folder);
+	if (slash)
+		cnai_buf_add(folder, path, (size_t)(slash - path));
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Fails unless `f` can be written under the open folder `root`: no
+ * symbolic link or file on the way to it, and no file already at its path
+ * unless `force` (never a folder).
+ */
+static int export_check(int root, const char *dir,
+			const struct cnai_model_file *f, int force)
+{
+	struct cnai_buf folder = CNAI_BUF_INIT;
+	const char *base = split_path(&folder, f->path);
+	struct stat sb;
+	int fd = -1, err;
+
+	if ((err = cnai_buf_oom(&folder)) < 0)
+		goto cleanup;
+	err = cnai_fs_open_below(&fd, root, folder.buf, 0, dir);
+	if (err == CNAI_ENOTFOUND) { /* created later: nothing in the way */
+		cnai_error_clear();
+		err = 0;
+		goto cleanup;
+	}
+	if (err < 0)
+		goto cleanup;
+	if (fstatat(fd, base, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			err = cnai_error_set_errno(CNAI_ERROR, "cannot read "
+						   "'%s/%s'", dir, f->path);
+	} else if (S_ISDIR(sb.st_mode)) {
+		err = cnai_error_set(CNAI_EINVALID, "'%s/%s' is a folder", dir,
+				     f->path);
+	} else if (!force) {
+		err = cnai_error_set(CNAI_EEXISTS, "'%s/%s' exists; use "
+				     "--force to overwrite", dir, f->path);
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	cnai_buf_release(&folder);
+	return err;
+}
+
+/*
+ * Copies a blob into a temporary file in the folder of `f` below `root`
+ * (made if missing), checking its digest; *tmp is set to the fsynced
+ * file's path relative to `root`, which export_rename() moves into place.
  */
 static int export_file(struct cnai_buf *tmp, struct cnai_store *st,
-		       const struct cnai_model_file *f, const char *dst)
+		       const struct cnai_model_file *f, int root,
+		       const char *dir)
 {
-	struct cnai_buf src = CNAI_BUF_INIT, dir = CNAI_BUF_INIT;
+	struct cnai_buf src = CNAI_BUF_INIT, folder = CNAI_BUF_INIT,
+			name = CNAI_BUF_INIT;
 	struct cnai_sha256 h = { NULL };
 	char chunk[65536], actual[CNAI_DIGEST_LEN];
-	int in = -1, fd = -1, err;
+	int in = -1, fd = -1, dfd = -1, err;
 	ssize_t n;
 
-	cnai_buf_add(&dir, dst, (size_t)(strrchr(dst, '/') - dst));
-	if ((err = cnai_buf_oom(&dir)) < 0 ||
-	    (err = cnai_fs_mkdir_p(dir.buf, 0755)) < 0 ||
+	split_path(&folder, f->path);
+	if ((err = cnai_buf_oom(&folder)) < 0 ||
+	    (err = cnai_fs_open_below(&dfd, root, folder.buf, 1, dir)) < 0 ||
 	    (err = cnai_blob_path(&src, st, f->digest)) < 0)
 		goto cleanup;
 	if ((in = open(src.buf, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -1238,7 +1509,12 @@ static int export_file(struct cnai_buf *tmp, struct cnai_store *st,
 				     f->path);
 		goto cleanup;
 	}
-	if ((err = cnai_fs_tmpfile(tmp, &fd, dir.buf)) < 0 ||
+	if ((err = cnai_fs_tmpfile_at(&name, &fd, dfd, dir)) < 0)
+		goto cleanup;
+	cnai_buf_reset(tmp);
+	cnai_buf_addf(tmp, "%s%s%s", folder.buf, folder.len ? "/" : "",
+		      name.buf);
+	if ((err = cnai_buf_oom(tmp)) < 0 ||
 	    (err = cnai_sha256_init(&h)) < 0)
 		goto cleanup;
 	while ((n = read(in, chunk, sizeof(chunk))) > 0)
@@ -1260,9 +1536,11 @@ static int export_file(struct cnai_buf *tmp, struct cnai_store *st,
 	}
 	fchmod(fd, 0644);
 	if (fsync(fd) < 0)
-		err = cnai_error_set_errno(CNAI_ERROR, "fsync '%s'", tmp->buf);
+		err = cnai_error_set_errno(CNAI_ERROR, "fsync '%s/%s'", dir,
+					   tmp->buf);
 	else if (close(fd) < 0)
-		err = cnai_error_set_errno(CNAI_ERROR, "close '%s'", tmp->buf);
+		err = cnai_error_set_errno(CNAI_ERROR, "close '%s/%s'", dir,
+					   tmp->buf);
 	fd = -1;
 cleanup:
 	cnai_sha256_release(&h);
@@ -1270,12 +1548,40 @@ cleanup:
 		close(in);
 	if (fd >= 0)
 		close(fd);
-	if (err < 0 && tmp->len) {
-		unlink(tmp->buf);
+	if (err < 0 && name.len)
+		unlinkat(dfd, name.buf, 0);
+	if (err < 0)
 		cnai_buf_reset(tmp);
-	}
+	if (dfd >= 0)
+		close(dfd);
 	cnai_buf_release(&src);
-	cnai_buf_release(&dir);
+	cnai_buf_release(&folder);
+	cnai_buf_release(&name);
+	return err;
+}
+
+/*
+ * Renames the temporary `tmp` (relative to `root`) to `path` in the same
+ * folder, reopened without following links, as everywhere below `root`.
+ */
+static int export_rename(int root, const char *dir, const char *tmp,
+			 const char *path)
+{
+	struct cnai_buf folder = CNAI_BUF_INIT;
+	const char *tbase = split_path(&folder, tmp);
+	int dfd = -1, err;
+
+	if ((err = cnai_buf_oom(&folder)) < 0 ||
+	    (err = cnai_fs_open_below(&dfd, root, folder.buf, 0, dir)) < 0)
+		goto cleanup;
+	if (renameat(dfd, tbase, dfd, strrchr(path, '/') ?
+		     strrchr(path, '/') + 1 : path) < 0)
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot rename to "
+					   "'%s/%s'", dir, path);
+cleanup:
+	if (dfd >= 0)
+		close(dfd);
+	cnai_buf_release(&folder);
 	return err;
 }
 
@@ -1283,54 +1589,56 @@ int cnai_model_export(struct cnai_store *st,
 		      const struct cnai_model_version *v, const char *dir,
 		      int force)
 {
-	struct cnai_buf dst = CNAI_BUF_INIT, *tmps;
+	struct cnai_buf *tmps;
 	size_t i;
-	int err = 0;
+	int root, err = 0;
 
-	if (!(tmps = calloc(v->nfiles ? v->nfiles : 1, sizeof(*tmps))))
-		return cnai_error_set(CNAI_ERROR, "out of memory");
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 && errno == ENOTDIR)
+		return cnai_error_set(CNAI_EINVALID, "'%s' is not a folder",
+				      dir);
+	if (root < 0 && errno != ENOENT)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'",
+					    dir);
+	if (!(tmps = calloc(v->nfiles ? v->nfiles : 1, sizeof(*tmps)))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
 	for (i = 0; i < v->nfiles; i++)
 		cnai_buf_init(&tmps[i]);
 	/* Check every target first: export writes all files or none new. */
-	for (i = 0; i < v->nfiles && !err; i++) {
-		cnai_buf_reset(&dst);
-		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
-		if ((err = cnai_buf_oom(&dst)) < 0)
-			break;
-		if (!force && cnai_fs_exists(dst.buf))
-			err = cnai_error_set(CNAI_EEXISTS,
-					     "'%s' exists; use --force to "
-					     "overwrite", dst.buf);
+	for (i = 0; root >= 0 && i < v->nfiles && !err; i++)
+		err = export_check(root, dir, &v->files[i], force);
+	if (!err && root < 0) {
+		if ((err = cnai_fs_mkdir_p(dir, 0755)) < 0)
+			goto cleanup;
+		root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0) {
+			err = cnai_error_set_errno(CNAI_ERROR, "cannot open "
+						   "'%s'", dir);
+			goto cleanup;
+		}
 	}
-	if (!err && (err = cnai_fs_mkdir_p(dir, 0755)) < 0)
-		goto cleanup;
 	/* Then every file into a temporary beside its target, verified... */
-	for (i = 0; i < v->nfiles && !err; i++) {
-		cnai_buf_reset(&dst);
-		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
-		if ((err = cnai_buf_oom(&dst)) < 0)
-			break;
-		err = export_file(&tmps[i], st, &v->files[i], dst.buf);
-	}
+	for (i = 0; i < v->nfiles && !err; i++)
+		err = export_file(&tmps[i], st, &v->files[i], root, dir);
 	/* ...and only when all are good, each renamed into place. */
-	for (i = 0; i < v->nfiles && !err; i++) {
-		cnai_buf_reset(&dst);
-		cnai_buf_addf(&dst, "%s/%s", dir, v->files[i].path);
-		if ((err = cnai_buf_oom(&dst)) < 0)
-			break;
-		if (rename(tmps[i].buf, dst.buf) < 0)
-			err = cnai_error_set_errno(CNAI_ERROR, "cannot rename "
-						   "to '%s'", dst.buf);
-		else
+	for (i = 0; i < v->nfiles && !err; i++)
+		if ((err = export_rename(root, dir, tmps[i].buf,
+					 v->files[i].path)) == 0)
 			cnai_buf_reset(&tmps[i]);
-	}
 cleanup:
-	for (i = 0; i < v->nfiles; i++) {
+	/*
+	 * By path, so that no message replaces the one that stopped the
+	 * export; a temporary's random name is what makes this safe.
+	 */
+	for (i = 0; tmps && i < v->nfiles; i++) {
 		if (tmps[i].len)
-			unlink(tmps[i].buf);
+			unlinkat(root, tmps[i].buf, 0);
 		cnai_buf_release(&tmps[i]);
 	}
 	free(tmps);
-	cnai_buf_release(&dst);
+	if (root >= 0)
+		close(root);
 	return err;
 }

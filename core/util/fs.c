@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,4 +217,124 @@ int cnai_fs_realpath(struct cnai_buf *out, const char *path)
 	err = cnai_buf_adds(out, p);
 	free(p);
 	return err < 0 ? cnai_buf_oom(out) : 0;
+}
+
+/*
+ * Destinations cnai writes into may hold symbolic links put there by
+ * someone else (an unpacked archive, a shared folder); a path such as
+ * "out/sub/model.onnx" with "sub -> /etc" would write outside "out". So
+ * below the folder the user named, each component is opened with
+ * O_NOFOLLOW from the one before it, never resolved as a path.
+ */
+int cnai_fs_open_below(int *out, int dirfd, const char *rel, int create,
+		       const char *shown)
+{
+	struct cnai_buf comp = CNAI_BUF_INIT, seen = CNAI_BUF_INIT;
+	const char *p = rel, *slash;
+	int fd, next, err = 0;
+
+	*out = -1;
+	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot open '%s'",
+					    shown);
+	cnai_buf_adds(&seen, shown);
+	while (*p) {
+		slash = strchr(p, '/');
+		cnai_buf_reset(&comp);
+		cnai_buf_add(&comp, p, slash ? (size_t)(slash - p) : strlen(p));
+		p = slash ? slash + 1 : p + strlen(p);
+		if (seen.len && seen.buf[seen.len - 1] != '/')
+			cnai_buf_addch(&seen, '/');
+		cnai_buf_adds(&seen, comp.buf);
+		if ((err = cnai_buf_oom(&comp)) < 0 ||
+		    (err = cnai_buf_oom(&seen)) < 0)
+			break;
+		if (!comp.len || !strcmp(comp.buf, "."))
+			continue;
+		if (!strcmp(comp.buf, "..")) {
+			err = cnai_error_set(CNAI_EINVALID, "'%s' leaves '%s'",
+					     seen.buf, shown);
+			break;
+		}
+		next = openat(fd, comp.buf, O_RDONLY | O_DIRECTORY |
+					    O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp.buf, 0755) < 0 &&
+			    errno != EEXIST) {
+				err = cnai_error_set_errno(CNAI_ERROR,
+							   "cannot create "
+							   "'%s'", seen.buf);
+				break;
+			}
+			next = openat(fd, comp.buf, O_RDONLY | O_DIRECTORY |
+						    O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			struct stat sb;
+			int e = errno;
+
+			if (e == ENOENT)
+				err = cnai_error_set(CNAI_ENOTFOUND, "'%s' "
+						     "does not exist",
+						     seen.buf);
+			else if (fstatat(fd, comp.buf, &sb,
+					 AT_SYMLINK_NOFOLLOW) == 0 &&
+				 S_ISLNK(sb.st_mode))
+				err = cnai_error_set(CNAI_EINVALID, "'%s' is a "
+						     "symbolic link (not "
+						     "followed below '%s')",
+						     seen.buf, shown);
+			else if (e == ENOTDIR)
+				err = cnai_error_set(CNAI_EINVALID, "'%s' is "
+						     "not a folder", seen.buf);
+			else
+				err = cnai_error_set(CNAI_ERROR, "cannot open "
+						     "'%s': %s", seen.buf,
+						     strerror(e));
+			break;
+		}
+		close(fd);
+		fd = next;
+	}
+	if (err < 0)
+		close(fd);
+	else
+		*out = fd;
+	cnai_buf_release(&comp);
+	cnai_buf_release(&seen);
+	return err;
+}
+
+int cnai_fs_tmpfile_at(struct cnai_buf *name, int *fd_out, int dirfd,
+		       const char *shown)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+	int tries, fd = -1;
+	size_t i;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return cnai_error_set_errno(CNAI_ERROR, "getrandom");
+		cnai_buf_reset(name);
+		cnai_buf_adds(name, ".tmp-");
+		for (i = 0; i < sizeof(r); i++)
+			cnai_buf_addch(name, set[r[i] % (sizeof(set) - 1)]);
+		if (cnai_buf_oom(name) < 0)
+			return CNAI_ERROR;
+		fd = openat(dirfd, name->buf, O_RDWR | O_CREAT | O_EXCL |
+					      O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int err = cnai_error_set_errno(CNAI_ERROR, "cannot create a "
+					       "file in '%s'", shown);
+
+		cnai_buf_reset(name);
+		return err;
+	}
+	*fd_out = fd;
+	return 0;
 }

@@ -37,4 +37,23 @@ int cnai_fs_write_all(int fd, const void *data, size_t len);
 /* Absolute, symlink-free form of an existing path into `out`. */
 int cnai_fs_realpath(struct cnai_buf *out, const char *path);
 
+/*
+ * Opens the folder `rel` ("" for `dirfd` itself) below the open folder
+ * `dirfd` one component at a time with O_NOFOLLOW, so that no symbolic
+ * link below `dirfd` is followed; with `create`, missing folders are made
+ * (mode 0755). `shown` is dirfd's path as the user named it, for messages.
+ * Sets *out to the folder's descriptor, the caller's to close.
+ * Returns CNAI_EINVALID when a component is a symbolic link, not a folder
+ * or "..", CNAI_ENOTFOUND when one is missing and `create` is 0.
+ */
+int cnai_fs_open_below(int *out, int dirfd, const char *rel, int create,
+		       const char *shown);
+/*
+ * Like cnai_fs_tmpfile(), in the open folder `dirfd`: `name` is set to the
+ * file's name in it (".tmp-XXXXXX"), made with O_EXCL | O_NOFOLLOW.
+ * `shown` names the folder in messages.
+ */
+int cnai_fs_tmpfile_at(struct cnai_buf *name, int *fd_out, int dirfd,
+		       const char *shown);
+
 #endif

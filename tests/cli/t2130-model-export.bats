@@ -95,6 +95,17 @@ blob_of() {
 	[ ! -e out ]
 }
 
+@test "export to a file that is not a folder is exit 2 and leaves it alone" {
+	printf 'mine\n' >afile
+	before=$(store_state)
+	run --separate-stderr cnai model export digits afile
+	[ "$status" -eq 2 ]
+	assert_equal "$stderr" "cnai: error: 'afile' is not a folder"
+	[ -z "$output" ]
+	assert_equal "$(cat afile)" mine
+	assert_equal "$(store_state)" "$before"
+}
+
 @test "export needs a model and a folder" {
 	run --separate-stderr cnai model export digits
 	[ "$status" -eq 2 ]

@@ -77,7 +77,7 @@ refused() {
 	EXPECT="cnai: error: no image 'nosuch:1' in '$TEST_DIR/.cnai/oci'" refused export nosuch:1 --oci-layout out
 	[ ! -e out ]
 	cnai package tiny --format modelcar >/dev/null
-	usage="cnai: error: usage: cnai package export <image> (--oci-layout <dir> | --docker-archive <file.tar>)"
+	usage="cnai: error: usage: cnai package export <image> (--oci-layout <dir> | --docker-archive <file.tar> [--force])"
 	EXPECT=$usage refused export tiny:1-modelcar
 	EXPECT=$usage refused export tiny:1-modelcar --oci-layout o --docker-archive d.tar
 	[ ! -e o ] && [ ! -e d.tar ]

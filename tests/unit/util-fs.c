@@ -1,12 +1,14 @@
 /*
  * Tests for core/util/fs.c: atomic writes (the content, the mode, no
  * temporary left behind whether the write succeeds or fails), reading with
- * a limit, mkdir -p and the temporary-file helpers.
+ * a limit, mkdir -p, the temporary-file helpers, and opening a folder
+ * below another without following symbolic links.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -243,6 +245,88 @@ static void test_fs__realpath_resolves_links(void **state)
 	cnai_buf_release(&out);
 }
 
+static void test_fs__open_below_creates_and_finds_folders(void **state)
+{
+	struct fixture *fx = *state;
+	struct stat sb;
+	int root, fd = -1;
+
+	root = open(fx->dir, O_RDONLY | O_DIRECTORY);
+	assert_true(root >= 0);
+	assert_int_equal(cnai_fs_open_below(&fd, root, "a/b", 0, "top"),
+			 CNAI_ENOTFOUND);
+	assert_string_equal(fixture_errmsg(), "'top/a' does not exist");
+	assert_int_equal(fd, -1);
+	assert_int_equal(cnai_fs_open_below(&fd, root, "a/./b", 1, "top"), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	close(fd);
+	assert_true(cnai_fs_is_dir(fixture_path(fx, "a/b")));
+	/* "" is the folder itself */
+	assert_int_equal(cnai_fs_open_below(&fd, root, "", 0, "top"), 0);
+	close(fd);
+	close(root);
+}
+
+static void test_fs__open_below_follows_no_link(void **state)
+{
+	struct fixture *fx = *state;
+	int root, fd = -1;
+
+	assert_int_equal(mkdir(fixture_path(fx, "real"), 0755), 0);
+	assert_int_equal(mkdir(fixture_path(fx, "top"), 0755), 0);
+	assert_int_equal(symlink("../real", fixture_path(fx, "top/link")), 0);
+	assert_int_equal(symlink("nowhere", fixture_path(fx, "top/dangling")),
+			 0);
+	assert_int_equal(fixture_write(fx, "top/file", "x", 1), 0);
+	root = open(fixture_path(fx, "top"), O_RDONLY | O_DIRECTORY);
+	assert_true(root >= 0);
+	/* a link to a folder, even with create: nothing made through it */
+	assert_int_equal(cnai_fs_open_below(&fd, root, "link/sub", 1, "top"),
+			 CNAI_EINVALID);
+	assert_string_equal(fixture_errmsg(), "'top/link' is a symbolic link "
+			    "(not followed below 'top')");
+	assert_int_equal(fixture_count_entries(fixture_path(fx, "real")), 0);
+	/* a dangling one is not created through either */
+	assert_int_equal(cnai_fs_open_below(&fd, root, "dangling", 1, "top"),
+			 CNAI_EINVALID);
+	assert_false(cnai_fs_exists(fixture_path(fx, "top/nowhere")));
+	assert_int_equal(cnai_fs_open_below(&fd, root, "file/sub", 1, "top"),
+			 CNAI_EINVALID);
+	assert_string_equal(fixture_errmsg(), "'top/file' is not a folder");
+	assert_int_equal(cnai_fs_open_below(&fd, root, "../real", 0, "top"),
+			 CNAI_EINVALID);
+	assert_string_equal(fixture_errmsg(), "'top/..' leaves 'top'");
+	assert_int_equal(fd, -1);
+	close(root);
+}
+
+static void test_fs__tmpfile_at_makes_a_new_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_buf a = CNAI_BUF_INIT, b = CNAI_BUF_INIT;
+	struct stat sb;
+	int root, fa = -1, fb = -1;
+
+	root = open(fx->dir, O_RDONLY | O_DIRECTORY);
+	assert_true(root >= 0);
+	assert_int_equal(cnai_fs_tmpfile_at(&a, &fa, root, "top"), 0);
+	assert_int_equal(cnai_fs_tmpfile_at(&b, &fb, root, "top"), 0);
+	assert_int_equal(strncmp(a.buf, ".tmp-", 5), 0);
+	assert_int_equal(a.len, 11);
+	assert_string_not_equal(a.buf, b.buf);
+	assert_int_equal(fstatat(root, a.buf, &sb, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(fixture_count_entries(fx->dir), 2);
+	close(fa);
+	close(fb);
+	close(root);
+	cnai_buf_release(&a);
+	cnai_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +342,9 @@ int main(void)
 		T(test_fs__read_missing_file_is_not_found),
 		T(test_fs__mkdir_p_creates_parents),
 		T(test_fs__mkdir_p_refuses_a_file_in_the_way),
+		T(test_fs__open_below_creates_and_finds_folders),
+		T(test_fs__open_below_follows_no_link),
+		T(test_fs__tmpfile_at_makes_a_new_file),
 		T(test_fs__exists_and_is_dir),
 		T(test_fs__tmpfile_and_rename),
 		T(test_fs__realpath_resolves_links),

@@ -95,10 +95,11 @@ cuda_refused() {
 	assert_contains "$stderr" "ops table is version 1, not 2); training on the CPU"
 }
 
-@test "a CUDA error inside the plug-in reaches the user with its message" {
+@test "a CUDA error inside the plug-in reaches the user with its message and fails the run" {
 	train_with UPLOAD.so cuda
 	[ "$status" -eq 3 ]
 	assert_equal "$stderr" "cnai: error: CUDA upload: an illegal memory access was encountered"
+	assert_equal "$(cnai track ls --json | jq -r '.[].status')" FAILED
 }
 
 @test "the plug-in built here stays silent under auto and names the missing driver under --device cuda" {

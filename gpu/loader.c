@@ -21,6 +21,21 @@
 #include "core/util/error.h"
 #include "core/util/banned.h"
 
+/*
+ * The plug-in at `path`: NULL with the reason if it does not load; one
+ * that is there but does not load is worth a notice, a missing one not.
+ */
+static void *load(const char *path, char *reason, size_t rlen, int *quiet)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h && *reason == '\0') {
+		snprintf(reason, rlen, "%s", dlerror());
+		*quiet = access(path, F_OK) != 0;
+	}
+	return h;
+}
+
 /* *quiet: the plug-in is simply not there (not built or installed). */
 static void *open_plugin(char *reason, size_t rlen, int *quiet)
 {
@@ -30,9 +45,10 @@ static void *open_plugin(char *reason, size_t rlen, int *quiet)
 	char *slash;
 	void *h;
 
+	*reason = '\0';
 	if (env && *env) {
-		if (!(h = dlopen(env, RTLD_NOW | RTLD_LOCAL)))
-			snprintf(reason, rlen, "%s", dlerror());
+		h = load(env, reason, rlen, quiet);
+		*quiet = 0; /* chosen by name: always say why not */
 		return h;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -44,14 +60,16 @@ static void *open_plugin(char *reason, size_t rlen, int *quiet)
 	if ((slash = strrchr(exe, '/')))
 		*slash = '\0';
 	snprintf(path, sizeof(path), "%s/libcnai-cuda.so", exe);
-	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+	if ((h = load(path, reason, rlen, quiet)))
 		return h;
+	if (!*quiet) /* there, but broken */
+		return NULL;
+	*reason = '\0';
 	snprintf(path, sizeof(path), "%s/../lib/cnai/libcnai-cuda.so", exe);
-	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+	if ((h = load(path, reason, rlen, quiet)) || !*quiet)
 		return h;
 	snprintf(reason, rlen, "no CUDA plug-in (libcnai-cuda.so) "
 		 "next to the cnai binary");
-	*quiet = 1;
 	return NULL;
 }
 

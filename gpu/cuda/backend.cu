@@ -676,25 +676,28 @@ int driver_too_old(char *err, size_t errlen)
 	int have = 0, need = CUDART_VERSION;
 	/* the Linux driver branch each CUDA major version needs */
 	int branch = need / 1000 >= 13 ? 580 : need / 1000 == 12 ? 525 : 0;
-	char rel[32], branch_s[48] = "";
+	char rel[32], needs[64];
 
 	cudaDriverGetVersion(&have);
 	driver_release(rel, sizeof(rel));
 	if (branch)
-		snprintf(branch_s, sizeof(branch_s), " (R%d or newer)", branch);
+		snprintf(needs, sizeof(needs), "CUDA %d.%d, a driver R%d or "
+			 "newer", need / 1000, need % 1000 / 10, branch);
+	else
+		snprintf(needs, sizeof(needs), "CUDA %d.%d", need / 1000,
+			 need % 1000 / 10);
 	if (!have && !rel[0]) {
-		snprintf(err, errlen,
-			 "no NVIDIA driver (libcuda.so.1); the plug-in needs "
-			 "one for CUDA %d.%d%s",
-			 need / 1000, need % 1000 / 10, branch_s);
+		snprintf(err, errlen, "no NVIDIA driver (libcuda.so.1); the "
+			 "plug-in needs %s", needs);
 		return CNAI_CUDA_ENODEV;
 	}
-	snprintf(err, errlen,
-		 "the NVIDIA driver%s%s runs CUDA %d.%d; the plug-in needs "
-		 "CUDA %d.%d, a driver%s",
-		 rel[0] ? " " : "", rel, have / 1000, have % 1000 / 10,
-		 need / 1000, need % 1000 / 10,
-		 branch ? branch_s + 1 : " for it");
+	if (!have)
+		snprintf(err, errlen, "the NVIDIA driver %s has no "
+			 "libcuda.so.1 here; the plug-in needs %s", rel, needs);
+	else
+		snprintf(err, errlen, "the NVIDIA driver%s%s runs CUDA %d.%d; "
+			 "the plug-in needs %s", rel[0] ? " " : "", rel,
+			 have / 1000, have % 1000 / 10, needs);
 	return CNAI_ERROR;
 }
 

@@ -113,8 +113,8 @@ cuda_refused() {
 	assert_equal "$stderr" ""
 	run --separate-stderr cnai train --data "$IRIS" --target target -o m2 --epochs 1 --device cuda
 	[ "$status" -eq 3 ]
-	assert_contains "$stderr" "cnai: error: --device cuda: no NVIDIA driver (libcuda.so.1); the plug-in needs one for CUDA 13."
-	assert_contains "$stderr" " (R580 or newer)"
+	assert_contains "$stderr" "cnai: error: --device cuda: no NVIDIA driver (libcuda.so.1); the plug-in needs CUDA 13."
+	assert_contains "$stderr" ", a driver R580 or newer"
 }
 
 @test "the plug-in carries machine code for sm_75, sm_80 and sm_90 and PTX for compute_90" {
@@ -123,4 +123,22 @@ cuda_refused() {
 	run "$CNAI_ROOT/tests/gpu/fatbin-archs.sh" "$CNAI_ROOT/build/libcnai-cuda.so"
 	[ "$status" -eq 0 ]
 	assert_equal "$output" "compute_90 sm_75 sm_80 sm_90"
+}
+
+@test "a plug-in next to the binary that does not load is named in the notice" {
+	mkdir bin
+	cp "$CNAI_BIN" bin/cnai
+	cp "$STUBS/junk.so" bin/libcnai-cuda.so
+	unset CNAI_CUDA_PLUGIN
+	run --separate-stderr bin/cnai train --data "$IRIS" --target target -o m --epochs 1
+	[ "$status" -eq 0 ]
+	assert_contains "$stderr" "cnai: cannot use the GPU ($TEST_DIR/bin/libcnai-cuda.so: "
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	rm bin/libcnai-cuda.so
+	run --separate-stderr bin/cnai train --data "$IRIS" --target target -o m2 --epochs 1
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	run --separate-stderr bin/cnai train --data "$IRIS" --target target -o m3 --epochs 1 --device cuda
+	[ "$status" -eq 3 ]
+	assert_equal "$stderr" "cnai: error: --device cuda: no CUDA plug-in (libcnai-cuda.so) next to the cnai binary"
 }

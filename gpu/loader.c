@@ -104,7 +104,10 @@ static int cuda_open(struct cnai_backend **out, char *reason, size_t rlen,
 		return -1;
 	}
 	if ((*out)->version != CNAI_BACKEND_VERSION) {
-		/* the table's layout is the version's: close is not safe */
+		/*
+		 * The table's layout is the version's, so its close may not
+		 * be where ours is: left alone (one table, once).
+		 */
 		snprintf(reason, rlen,
 			 "the CUDA plug-in's ops table is version %d, not %d",
 			 (*out)->version, CNAI_BACKEND_VERSION);

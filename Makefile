@@ -68,7 +68,11 @@ CORE_OBJ += $(TEMPLATES_OBJ)
 # The CUDA plug-in (gpu/cuda/*.cu -> libcnai-cuda.so, loaded with dlopen),
 # built whenever nvcc exists.
 NVCC ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc))
-NVCC_ARCH ?= -gencode arch=compute_80,code=sm_80 \
+# Machine code for T4/RTX 20xx (sm_75), A100/RTX 30xx-40xx/L4 (sm_80, run
+# by 8.x GPUs) and H100/H200 (sm_90), and PTX of the newest for the driver
+# to compile on newer GPUs (Blackwell). man/cnai-train.1 lists them.
+NVCC_ARCH ?= -gencode arch=compute_75,code=sm_75 \
+	-gencode arch=compute_80,code=sm_80 \
 	-gencode arch=compute_90,code=[sm_90,compute_90]
 CUDA_SRC := $(sort $(wildcard gpu/cuda/*.cu))
 CUDA_LIB := $(if $(and $(NVCC),$(CUDA_SRC)),$(BUILD)/libcnai-cuda.so)
@@ -121,10 +125,12 @@ $(BUILD)/libcnai-cuda.so: $(CUDA_SRC) gpu/backend.h
 	@mkdir -p $(dir $@)
 	$(NVCC) -O3 -std=c++17 -I. $(NVCC_ARCH) -Xcompiler -fPIC -shared \
 		-DCNAI_CUBLAS_MAJOR='"'"$$($(NVCC) --version | sed -n 's/.*release \([0-9]*\)\..*/\1/p')"'"' \
+		-DCNAI_CUDA_ARCHS='"'"$$(echo '$(NVCC_ARCH)' | sed 's/arch=[a-z0-9_]*//g' | \
+			grep -o '[a-z]*_[0-9]*[a-z]*' | sort -u | paste -sd' ')"'"' \
 		-o $@ $(CUDA_SRC) -ldl
 
-# GPU checks: every op against the CPU backend, then a training run;
-# skipped where no GPU answers.
+# GPU checks: every op against the CPU backend, then training runs;
+# skipped only where no NVIDIA device exists (tests/gpu/run.sh).
 $(BUILD)/tests/gpu/%: tests/gpu/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS)

@@ -1394,7 +1394,8 @@ static int open_backend(struct job *j)
 				     notice, sizeof(notice))) < 0)
 		return err;
 	if (notice[0] && !j->parent)
-		cnai_notice(j->ctx, "no GPU (%s); training on the CPU", notice);
+		cnai_notice(j->ctx, "cannot use the GPU (%s); training on the "
+			    "CPU", notice);
 	return 0;
 }
 

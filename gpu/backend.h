@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CNAI_BACKEND_VERSION 1
+/* 2: the error hook */
+#define CNAI_BACKEND_VERSION 2
 
 enum cnai_act {
 	CNAI_ACT_NONE = 0,
@@ -29,6 +30,12 @@ struct cnai_backend {
 	const char *name;  /* "cpu", "cuda" */
 	char device[128];  /* "OpenBLAS 0.3.21 (2 threads)", "NVIDIA H200" */
 	void *ctx;
+	/*
+	 * Filled by cnai_backend_open before the first op: how a backend
+	 * sets the message of a call that fails (cnai_error_set). A plug-in
+	 * is not linked against cnai, so it gets the function here.
+	 */
+	int (*error)(int code, const char *fmt, ...);
 
 	/* Memory. alloc zero-fills. wrap (optional, NULL if the backend
 	 * cannot): use host memory as device memory without a copy. */
@@ -124,8 +131,10 @@ static inline float cnai_dropout_uniform(uint64_t seed, uint64_t i)
 /*
  * Opens a backend. `device`: "cpu", "cuda" or "auto" (CUDA when the
  * plug-in loads and a GPU answers, else CPU). `threads` > 0 caps the CPU
- * threads. When auto falls back to the CPU, `notice` (if not NULL) gets a
- * one-line reason; else it is set to "". "cuda" without a usable GPU is CNAI_ERROR with the
+ * threads. When auto falls back to the CPU although a GPU or a chosen
+ * plug-in ($CNAI_CUDA_PLUGIN) is there, `notice` (if not NULL) gets a
+ * one-line reason; else (no plug-in built, no NVIDIA driver or device)
+ * it is set to "". "cuda" without a usable GPU is CNAI_ERROR with the
  * reason. Close with be->close(be).
  */
 int cnai_backend_open(struct cnai_backend **out, const char *device,
@@ -134,8 +143,14 @@ int cnai_backend_open(struct cnai_backend **out, const char *device,
 /* The CPU backend (gpu/cpu.c); OpenBLAS is loaded on the first call. */
 int cnai_backend_cpu_open(struct cnai_backend **out, int threads);
 
-/* What the CUDA plug-in exports, under this name. */
+/*
+ * What the CUDA plug-in exports, under this name. It returns 0 with *out
+ * set, or a negative code with a one-line reason in err:
+ * CNAI_CUDA_ENODEV where this machine has no NVIDIA driver or device at
+ * all (auto then falls back without a word), else CNAI_ERROR (-1).
+ */
 #define CNAI_CUDA_ENTRY "cnai_cuda_backend_open"
+#define CNAI_CUDA_ENODEV (-2)
 typedef int (*cnai_cuda_open_fn)(struct cnai_backend **out, int version,
 				 char *err, size_t errlen);
 

@@ -148,12 +148,14 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LIBS)
 
 # The test packages are installed before the unit tests are linked
-# (they need cmocka), then the suites run in a second make.
+# (they need cmocka), then the suites run in a second make. TESTS names
+# some files to run only those (make test TESTS=tests/cli/t0005-*.bats).
+TESTS ?=
 test: all
 	@./scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory test-run
 test-run: $(UNIT_BIN) $(TOOL_BIN)
-	@CNAI_BUILD=$(BUILD) ./tests/run-tests.sh
+	@CNAI_BUILD=$(BUILD) ./tests/run-tests.sh $(TESTS)
 
 # The concurrency, crash and soak tests at their full size (make test runs
 # them at a size that still catches the bugs they guard, in seconds).

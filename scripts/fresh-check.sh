@@ -13,6 +13,9 @@
 #
 #   scripts/fresh-check.sh                 # HEAD
 #   KEEP=1 scripts/fresh-check.sh          # leave the root for a look
+#   TESTS=tests/cli/t0005-self-contained.bats scripts/fresh-check.sh
+#
+# Each test file's TAP output is copied to build/fresh/tap/ for a look.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$ROOT/build/fresh
@@ -126,7 +129,9 @@ timed() { # timed NAME COMMAND: runs it in the root, prints its wall time
 	return $status
 }
 timed "make demo" "make demo" || rc=1
-timed "make test" "make test" || rc=1
+timed "make test" "make test${TESTS:+ TESTS='$TESTS'}" || rc=1
+rm -rf "$WORK/tap"
+cp -r "$CHROOT/src/cnai/build/tap" "$WORK/tap" 2>/dev/null || true
 # The suites alone (after the packages were installed by the run above).
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG" | tail -1 || true)
 echo "fresh-check: ${summary:-no test summary line}"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util/error.h"
 #include "core/util/banned.h"
@@ -19,44 +20,32 @@ static int oom(void)
 	return cnai_error_set(CNAI_ERROR, "out of memory");
 }
 
-/* A URL's part into `out` (lowercased for scheme and host): 0, or -1. */
-static int url_part(char *out, size_t cap, CURLU *u, CURLUPart part,
-		    unsigned flags)
-{
-	char *s = NULL;
-	size_t i, n;
-
-	if (curl_url_get(u, part, &s, flags) != CURLUE_OK || !s)
-		return -1;
-	n = strlen(s);
-	if (n >= cap) {
-		curl_free(s);
-		return -1;
-	}
-	for (i = 0; i <= n; i++)
-		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' :
-							      s[i]);
-	curl_free(s);
-	return 0;
-}
-
+/* A URL's scheme, host and port (the scheme's default when none is
+ * written), as curl reads them; curl_free()d by origin_release(). */
 struct origin {
-	char scheme[16], host[512], port[8];
+	char *scheme, *host, *port;
 };
+
+static void origin_release(struct origin *o)
+{
+	curl_free(o->scheme);
+	curl_free(o->host);
+	curl_free(o->port);
+}
 
 static int origin_of(struct origin *o, const char *url)
 {
 	CURLU *u = curl_url();
 	int err = -1;
 
+	memset(o, 0, sizeof(*o));
 	if (!u)
 		return -1;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    url_part(o->scheme, sizeof(o->scheme), u, CURLUPART_SCHEME, 0) ==
-		    0 &&
-	    url_part(o->host, sizeof(o->host), u, CURLUPART_HOST, 0) == 0 &&
-	    url_part(o->port, sizeof(o->port), u, CURLUPART_PORT,
-		     CURLU_DEFAULT_PORT) == 0)
+	    curl_url_get(u, CURLUPART_SCHEME, &o->scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &o->host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &o->port, CURLU_DEFAULT_PORT) ==
+		    CURLUE_OK)
 		err = 0;
 	curl_url_cleanup(u);
 	return err;
@@ -64,19 +53,23 @@ static int origin_of(struct origin *o, const char *url)
 
 int cnai_registry_origin_same(const char *a, const char *b)
 {
-	struct origin oa, ob;
+	struct origin oa = { NULL, NULL, NULL }, ob = { NULL, NULL, NULL };
+	int same = 0;
 
-	if (origin_of(&oa, a) < 0 || origin_of(&ob, b) < 0)
-		return 0;
-	return !strcmp(oa.scheme, ob.scheme) && !strcmp(oa.host, ob.host) &&
-	       !strcmp(oa.port, ob.port);
+	if (origin_of(&oa, a) == 0 && origin_of(&ob, b) == 0)
+		same = !strcasecmp(oa.scheme, ob.scheme) &&
+		       !strcasecmp(oa.host, ob.host) &&
+		       !strcmp(oa.port, ob.port);
+	origin_release(&oa);
+	origin_release(&ob);
+	return same;
 }
 
 int cnai_registry_url_resolve(char *out, size_t cap, const char *base,
 			      const char *ref, const char *query)
 {
 	CURLU *u = curl_url();
-	char scheme[16], *s = NULL;
+	char *scheme = NULL, *s = NULL;
 	int err = 0;
 
 	if (!u)
@@ -84,8 +77,8 @@ int cnai_registry_url_resolve(char *out, size_t cap, const char *base,
 	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
 	    curl_url_set(u, CURLUPART_URL, ref, CURLU_DISALLOW_USER) !=
 		    CURLUE_OK ||
-	    url_part(scheme, sizeof(scheme), u, CURLUPART_SCHEME, 0) < 0 ||
-	    (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))) {
 		err = cnai_error_set(CNAI_EINVALID, "location '%.200s' is not "
 				     "an http(s) URL", ref);
 		goto cleanup;
@@ -109,6 +102,7 @@ int cnai_registry_url_resolve(char *out, size_t cap, const char *base,
 	}
 	memcpy(out, s, strlen(s) + 1);
 cleanup:
+	curl_free(scheme);
 	curl_free(s);
 	curl_url_cleanup(u);
 	return err;

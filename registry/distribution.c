@@ -992,9 +992,9 @@ static int stall_seconds(long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || v < 1 || v > 86400)
-		return cnai_error_set(CNAI_EUSAGE, "CNAI_REGISTRY_STALL_TIMEOUT "
-				      "'%s': not a number of seconds from 1 to "
-				      "86400", s);
+		return cnai_error_set(CNAI_EUSAGE, "CNAI_REGISTRY_STALL_"
+				      "TIMEOUT '%s': not a number of seconds "
+				      "from 1 to 86400", s);
 	*out = v;
 	return 0;
 }
@@ -1016,8 +1016,8 @@ int cnai_registry_open(struct cnai_registry **out,
 		return err;
 	if (opts->username && opts->password &&
 	    !cnai_credentials_valid(opts->username, opts->password))
-		return cnai_error_set(CNAI_EINVALID, "the credentials given for "
-				      "'%s' have control characters",
+		return cnai_error_set(CNAI_EINVALID, "the credentials given "
+				      "for '%s' have control characters",
 				      ref->registry);
 	pthread_once(&curl_once, init_curl);
 	if (curl_init_rc != CURLE_OK)

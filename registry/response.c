@@ -203,8 +203,8 @@ int cnai_registry_manifest_media_type(char *out, size_t cap,
 		goto cleanup;
 	}
 	if (strlen(mt) >= cap) {
-		err = cnai_error_set(CNAI_EINVALID, "%s: media type '%.100s...' "
-				     "is too long", what, mt);
+		err = cnai_error_set(CNAI_EINVALID, "%s: media type "
+				     "'%.100s...' is too long", what, mt);
 		goto cleanup;
 	}
 	memcpy(out, mt, strlen(mt) + 1);
@@ -238,34 +238,42 @@ static void platform_of(struct cnai_oci_platform *out, const json_t *p)
 	snprintf(out->variant, sizeof(out->variant), "%s", va ? va : "");
 }
 
+/* An index's manifests, only the first image for `want` when given. */
+static int index_refs(const json_t *doc, const struct cnai_oci_platform *want,
+		      cnai_registry_ref_fn fn, void *payload)
+{
+	struct cnai_oci_platform have;
+	struct cnai_oci_desc d;
+	const json_t *e;
+	int err, found = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "manifests"), i, e) {
+		if ((err = cnai_oci_desc_parse(&d, e)) < 0)
+			return err;
+		if (want && !cnai_registry_media_is_index(d.media_type)) {
+			platform_of(&have, json_object_get(e, "platform"));
+			if (found || !cnai_oci_platform_match(want, &have))
+				continue;
+			found = 1;
+		}
+		if ((err = fn(&d, 1, payload)) < 0)
+			return err;
+	}
+	return 0;
+}
+
 int cnai_registry_manifest_refs(const json_t *doc, const char *media_type,
 				const struct cnai_oci_platform *want,
 				cnai_registry_ref_fn fn, void *payload)
 {
 	struct cnai_oci_desc d;
 	const json_t *e;
-	int err, found = 0;
 	size_t i;
+	int err;
 
-	if (cnai_registry_media_is_index(media_type)) {
-		json_array_foreach(json_object_get(doc, "manifests"), i, e) {
-			if ((err = cnai_oci_desc_parse(&d, e)) < 0)
-				return err;
-			if (want && !cnai_registry_media_is_index(d.media_type)) {
-				struct cnai_oci_platform have;
-
-				platform_of(&have,
-					    json_object_get(e, "platform"));
-				if (found ||
-				    !cnai_oci_platform_match(want, &have))
-					continue;
-				found = 1;
-			}
-			if ((err = fn(&d, 1, payload)) < 0)
-				return err;
-		}
-		return 0;
-	}
+	if (cnai_registry_media_is_index(media_type))
+		return index_refs(doc, want, fn, payload);
 	if ((e = json_object_get(doc, "config"))) {
 		if ((err = cnai_oci_desc_parse(&d, e)) < 0 ||
 		    (err = fn(&d, 0, payload)) < 0)

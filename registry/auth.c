@@ -42,9 +42,36 @@ void cnai_credentials_release(struct cnai_credentials *c)
 	c->username = c->password = NULL;
 }
 
-static int set_creds(struct cnai_credentials *out, const char *user,
-		     size_t ulen, const char *pass, size_t plen)
+/* 1 if the `n` bytes at `s` hold a control character (NUL included). */
+static int has_control(const char *s, size_t n)
 {
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+int cnai_credentials_valid(const char *username, const char *password)
+{
+	return !has_control(username, strlen(username)) &&
+	       !has_control(password, strlen(password));
+}
+
+/*
+ * Copies a username and password found in `what` (a config file's entry,
+ * a helper). Credentials become HTTP headers and error messages: a
+ * control character in them is refused with `code` (the source's fault),
+ * and the message never shows them.
+ */
+static int set_creds(struct cnai_credentials *out, const char *user,
+		     size_t ulen, const char *pass, size_t plen, int code,
+		     const char *what)
+{
+	if (has_control(user, ulen) || has_control(pass, plen))
+		return cnai_error_set(code, "%s: the credentials have control "
+				      "characters", what);
 	out->username = strndup(user, ulen);
 	out->password = strndup(pass, plen);
 	if (!out->username || !out->password) {
@@ -90,8 +117,9 @@ static int config_path(struct cnai_buf *out)
 	return cnai_buf_oom(out);
 }
 
+/* `what` is "PATH: auths 'KEY'", for messages. */
 static int from_auth_field(struct cnai_credentials *out, const char *b64,
-			   const char *path, const char *key)
+			   const char *what)
 {
 	size_t len = strlen(b64), dlen;
 	unsigned char *dec;
@@ -99,15 +127,15 @@ static int from_auth_field(struct cnai_credentials *out, const char *b64,
 	int n, err;
 
 	if (!len || len % 4)
-		return cnai_error_set(CNAI_EINVALID, "%s: auths '%s': \"auth\" "
-				      "is not base64", path, key);
+		return cnai_error_set(CNAI_EINVALID, "%s: \"auth\" is not "
+				      "base64", what);
 	if (!(dec = malloc(len / 4 * 3 + 1)))
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len);
 	if (n < 0) {
 		free(dec);
-		return cnai_error_set(CNAI_EINVALID, "%s: auths '%s': \"auth\" "
-				      "is not base64", path, key);
+		return cnai_error_set(CNAI_EINVALID, "%s: \"auth\" is not "
+				      "base64", what);
 	}
 	dlen = (size_t)n;
 	if (b64[len - 1] == '=')
@@ -119,14 +147,37 @@ static int from_auth_field(struct cnai_credentials *out, const char *b64,
 	if (!colon) {
 		wipe((char *)dec);
 		free(dec);
-		return cnai_error_set(CNAI_EINVALID, "%s: auths '%s': \"auth\" "
-				      "is not user:password", path, key);
+		return cnai_error_set(CNAI_EINVALID, "%s: \"auth\" is not "
+				      "user:password", what);
 	}
 	err = set_creds(out, (char *)dec, (size_t)(colon - (char *)dec),
-			colon + 1, dlen - (size_t)(colon + 1 - (char *)dec));
-	wipe((char *)dec);
+			colon + 1, dlen - (size_t)(colon + 1 - (char *)dec),
+			CNAI_EINVALID, what);
+	memset(dec, 0, dlen);
 	free(dec);
 	return err;
+}
+
+/* An auths entry's credentials: "auth", else "identitytoken", else
+ * "username" and "password". */
+static int from_auths_entry(struct cnai_credentials *out, const json_t *v,
+			    const char *what)
+{
+	const json_t *a = json_object_get(v, "auth");
+	const json_t *tok = json_object_get(v, "identitytoken");
+	const json_t *u = json_object_get(v, "username");
+	const json_t *p = json_object_get(v, "password");
+
+	if (json_string_length(a))
+		return from_auth_field(out, json_string_value(a), what);
+	if (json_string_length(tok))
+		return set_creds(out, "<token>", 7, json_string_value(tok),
+				 json_string_length(tok), CNAI_EINVALID, what);
+	if (json_is_string(u) && json_is_string(p))
+		return set_creds(out, json_string_value(u),
+				 json_string_length(u), json_string_value(p),
+				 json_string_length(p), CNAI_EINVALID, what);
+	return CNAI_ENOTFOUND;
 }
 
 static int from_auths(struct cnai_credentials *out, json_t *auths,
@@ -137,26 +188,19 @@ static int from_auths(struct cnai_credentials *out, json_t *auths,
 	char host[256];
 
 	json_object_foreach(auths, key, v) {
-		const char *a, *tok;
+		struct cnai_buf what = CNAI_BUF_INIT;
+		int err;
 
 		key_host(host, sizeof(host), key);
 		if (strcmp(host, registry))
 			continue;
-		tok = json_string_value(json_object_get(v, "identitytoken"));
-		a = json_string_value(json_object_get(v, "auth"));
-		if (a && *a)
-			return from_auth_field(out, a, path, key);
-		if (tok && *tok)
-			return set_creds(out, "<token>", 7, tok, strlen(tok));
-		if (json_string_value(json_object_get(v, "username")) &&
-		    json_string_value(json_object_get(v, "password"))) {
-			const char *u = json_string_value(
-				json_object_get(v, "username"));
-			const char *p = json_string_value(
-				json_object_get(v, "password"));
-
-			return set_creds(out, u, strlen(u), p, strlen(p));
-		}
+		if (cnai_buf_addf(&what, "%s: auths '%s'", path, key) < 0)
+			err = cnai_buf_oom(&what);
+		else
+			err = from_auths_entry(out, v, what.buf);
+		cnai_buf_release(&what);
+		if (err != CNAI_ENOTFOUND)
+			return err;
 	}
 	return CNAI_ENOTFOUND;
 }
@@ -230,6 +274,7 @@ int cnai_credentials_from_helper(struct cnai_credentials *out,
 				 const char *helper, const char *server)
 {
 	struct cnai_buf prog = CNAI_BUF_INIT, res = CNAI_BUF_INIT;
+	char what[300];
 	int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, status, err = 0;
 	json_t *j = NULL;
 	char chunk[4096];
@@ -243,6 +288,7 @@ int cnai_credentials_from_helper(struct cnai_credentials *out,
 				      "a name, not a path", helper);
 	if (cnai_buf_addf(&prog, "docker-credential-%s", helper) < 0)
 		return cnai_buf_oom(&prog);
+	snprintf(what, sizeof(what), "credential helper '%.250s'", prog.buf);
 	/* stdin is a socket so that writing to it never raises SIGPIPE */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
 	    pipe2(outp, O_CLOEXEC) < 0) {
@@ -304,11 +350,12 @@ int cnai_credentials_from_helper(struct cnai_credentials *out,
 		goto cleanup;
 	}
 	{
-		const char *u = json_string_value(json_object_get(j,
-								  "Username"));
-		const char *s = json_string_value(json_object_get(j, "Secret"));
+		const json_t *u = json_object_get(j, "Username");
+		const json_t *s = json_object_get(j, "Secret");
 
-		err = set_creds(out, u, strlen(u), s, strlen(s));
+		err = set_creds(out, json_string_value(u),
+				json_string_length(u), json_string_value(s),
+				json_string_length(s), CNAI_ERROR, what);
 	}
 cleanup:
 	if (in[0] >= 0)

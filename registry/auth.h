@@ -16,6 +16,17 @@ struct cnai_credentials {
 };
 
 /*
+ * Credentials become an HTTP header (and the username error messages), so
+ * a control character in them (a CR LF would start a header of its own)
+ * is refused wherever they come from: every function below does, with
+ * CNAI_EINVALID for a config file's (naming the file and entry) and
+ * CNAI_ERROR for a helper's, never showing them.
+ */
+
+/* 1 when neither string has a control character (0x00-0x1f, 0x7f). */
+int cnai_credentials_valid(const char *username, const char *password);
+
+/*
  * Finds credentials for `registry` ("docker.io", "host:5000"): the
  * registry's credHelpers entry, else credsStore, else its auths entry.
  * CNAI_ENOTFOUND (no message) when there are none; CNAI_EINVALID for a

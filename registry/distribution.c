@@ -7,6 +7,12 @@
  * and retries idempotent requests on network errors and 5xx with backoff.
  * Uploads are not retried request by request (a PATCH that reached the
  * server cannot be replayed); their blob is restarted instead.
+ *
+ * What a registry sends is not trusted: credentials and tokens go only to
+ * the origin they are for (an upload Location or a redirect elsewhere gets
+ * none), redirects are followed here rather than by curl so that this
+ * rule is ours, every response is read up to a cap (a blob its size, a
+ * manifest 4 MiB, a token 1 MiB) and a transfer that stalls is cut.
  */
 #include "registry/distribution.h"
 
@@ -25,6 +31,7 @@
 #include "core/util/error.h"
 #include "core/util/fs.h"
 #include "registry/auth.h"
+#include "registry/response.h"
 #include "core/util/banned.h"
 
 #ifndef CNAI_VERSION
@@ -38,6 +45,9 @@ enum {
 	BACKOFF_MS = 250,
 	PROGRESS_STEP = 1 << 20,
 	MAX_NEST = 4,
+	MAX_REDIRECTS = 5,
+	/* a transfer moving under 1 byte/s for this long is cut */
+	DEFAULT_STALL_SECONDS = 30,
 };
 #define DEFAULT_CHUNK ((uint64_t)64 << 20)
 
@@ -52,6 +62,7 @@ struct cnai_registry {
 	int push;
 	struct cnai_registry_opts opts;
 	int tries;
+	long stall; /* seconds; CURLOPT_LOW_SPEED_TIME */
 	uint64_t chunk;
 	pthread_mutex_t mu;
 	struct cnai_credentials creds;
@@ -89,13 +100,16 @@ struct req {
 	char url[4096];
 	const char *content_type;
 	const char *accept;
+	const char *what; /* names the response when it is too large */
 	char content_range[64];
 	const unsigned char *body;
 	size_t body_len, body_pos;
 	struct upload_src *src; /* instead of body: bytes of a file */
 	int follow;
 	/* response */
+	char at[4096]; /* the URL that answered (url, or a redirect's) */
 	long status;
+	int too_large; /* the response passed resp.limit */
 	struct cnai_buf resp;
 	int sink_fd;
 	struct cnai_sha256 *sink_hash;
@@ -131,7 +145,7 @@ static void req_init(struct req *q, const char *method)
 	q->method = method;
 	q->sink_fd = -1;
 	cnai_buf_init(&q->resp);
-	q->resp.limit = CNAI_OCI_MANIFEST_LIMIT + 1;
+	q->resp.limit = CNAI_OCI_MANIFEST_LIMIT;
 }
 
 static void req_release(struct req *q)
@@ -215,8 +229,10 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ctx)
 
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
 	if (q->sink_fd >= 0 && code >= 200 && code < 300) {
-		if (q->sink_max && q->sink_got + len > q->sink_max) {
-			q->sink_err = 1; /* longer than the descriptor says */
+		/* never past the descriptor's size, 0 included */
+		if (q->sink_got + len > q->sink_max ||
+		    (q->have_clen && q->clen > q->sink_max)) {
+			q->sink_err = 1;
 			return 0;
 		}
 		if (cnai_sha256_update(q->sink_hash, data, len) < 0 ||
@@ -233,6 +249,10 @@ static size_t write_cb(char *data, size_t size, size_t n, void *ctx)
 					    q->sink_max);
 		}
 		return len;
+	}
+	if (q->resp.len + len > q->resp.limit) {
+		q->too_large = 1;
+		return 0;
 	}
 	if (cnai_buf_add(&q->resp, data, len) < 0)
 		return 0;
@@ -298,6 +318,7 @@ static int req_rewind(struct req *q)
 {
 	cnai_buf_reset(&q->resp);
 	q->resp.oom = 0;
+	q->too_large = 0;
 	q->body_pos = 0;
 	if (q->src)
 		q->src->pos = 0;
@@ -316,6 +337,26 @@ static int req_rewind(struct req *q)
 
 /* ---- one HTTP exchange ---- */
 
+/*
+ * Adds a header line unless it has a control character: values come from
+ * registries (tokens, media types) and a CR LF would start a header of
+ * theirs. 0, or -1 (nothing added).
+ */
+static int add_header(struct curl_slist **hs, const char *line)
+{
+	struct curl_slist *n;
+	const char *p;
+
+	for (p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+	if (!(n = curl_slist_append(*hs, line)))
+		return -1;
+	*hs = n;
+	return 0;
+}
+
+/* One request to q->at, redirects not followed. */
 static CURLcode perform(struct conn *c, struct req *q, const char *auth)
 {
 	struct cnai_registry *r = c->r;
@@ -324,45 +365,46 @@ static CURLcode perform(struct conn *c, struct req *q, const char *auth)
 	char line[256];
 	CURLcode rc;
 	CURL *h = c->h;
+	int bad = 0;
 
 	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, q->url);
+	curl_easy_setopt(h, CURLOPT_URL, q->at);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "cnai/" CNAI_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, r->stall);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, q->curl_err);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, r->verify_tls ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, r->verify_tls ? 2L : 0L);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, wctx);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)wctx);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (q->follow) {
-		/* a custom Authorization is not sent to another host */
-		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	}
 	q->curl_err[0] = '\0';
 	if (auth)
-		hs = curl_slist_append(hs, auth);
+		bad |= add_header(&hs, auth);
 	if (q->accept)
-		hs = curl_slist_append(hs, q->accept);
+		bad |= add_header(&hs, q->accept);
 	if (q->content_type) {
 		snprintf(line, sizeof(line), "Content-Type: %s",
 			 q->content_type);
-		hs = curl_slist_append(hs, line);
+		bad |= add_header(&hs, line);
 	}
 	if (q->content_range[0]) {
 		snprintf(line, sizeof(line), "Content-Range: %s",
 			 q->content_range);
-		hs = curl_slist_append(hs, line);
+		bad |= add_header(&hs, line);
 	}
-	hs = curl_slist_append(hs, "Expect:");
+	bad |= add_header(&hs, "Expect:");
+	if (bad) {
+		curl_slist_free_all(hs);
+		snprintf(q->curl_err, sizeof(q->curl_err), "a header has "
+			 "control characters");
+		return CURLE_BAD_FUNCTION_ARGUMENT;
+	}
 	if (!strcmp(q->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(q->method, "POST")) {
@@ -388,6 +430,55 @@ static CURLcode perform(struct conn *c, struct req *q, const char *auth)
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
 	curl_slist_free_all(hs);
 	return rc;
+}
+
+static int is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 ||
+	       status == 307 || status == 308;
+}
+
+/*
+ * q->url, and the redirects of a `follow` request (GET and HEAD any, a
+ * POST 307 and 308, which keep the method): `auth` goes only to URLs of
+ * `origin`'s origin (registries redirect blob downloads to object
+ * storage, which must not see the registry's credentials). q->at ends as
+ * the URL that answered.
+ */
+static CURLcode exchange(struct conn *c, struct req *q, const char *auth,
+			 const char *origin)
+{
+	char next[sizeof(q->at)];
+	CURLcode rc;
+	int hops;
+
+	memcpy(q->at, q->url, sizeof(q->at));
+	for (hops = 0;; hops++) {
+		int mine = auth && cnai_registry_origin_same(q->at, origin);
+
+		rc = perform(c, q, mine ? auth : NULL);
+		if (rc != CURLE_OK || !q->follow || !is_redirect(q->status) ||
+		    !q->location[0])
+			return rc;
+		if (strcmp(q->method, "GET") && strcmp(q->method, "HEAD") &&
+		    q->status != 307 && q->status != 308)
+			return rc;
+		if (hops == MAX_REDIRECTS) {
+			snprintf(q->curl_err, sizeof(q->curl_err), "more than "
+				 "%d redirects", MAX_REDIRECTS);
+			return CURLE_TOO_MANY_REDIRECTS;
+		}
+		if (cnai_registry_url_resolve(next, sizeof(next), q->at,
+					      q->location, NULL) < 0) {
+			snprintf(q->curl_err, sizeof(q->curl_err), "redirect: "
+				 "%.200s", cnai_error_last()->message);
+			cnai_error_clear();
+			return CURLE_URL_MALFORMAT;
+		}
+		memcpy(q->at, next, sizeof(q->at));
+		cnai_buf_reset(&q->resp);
+		q->body_pos = 0;
+	}
 }
 
 static int retryable_curl(CURLcode rc)
@@ -527,12 +618,12 @@ static int authenticate(struct conn *c, const char *www)
 	struct cnai_buf url = CNAI_BUF_INIT, scope = CNAI_BUF_INIT;
 	struct cnai_buf form = CNAI_BUF_INIT;
 	struct req tq;
-	json_t *j = NULL;
-	const char *tok;
-	char *hdr = NULL;
+	char *tok = NULL, *hdr = NULL;
+	CURLcode rc;
 	int err;
 
 	req_init(&tq, "GET");
+	tq.resp.limit = CNAI_REGISTRY_TOKEN_LIMIT;
 	if ((err = cnai_auth_challenge_parse(&ch, www)) < 0)
 		goto done;
 	pthread_mutex_lock(&r->mu);
@@ -551,10 +642,17 @@ static int authenticate(struct conn *c, const char *www)
 		}
 		goto set;
 	}
-	if (strcmp(ch.scheme, "bearer") || !ch.realm) {
+	if (strcmp(ch.scheme, "bearer")) {
 		err = cnai_error_set(CNAI_ERROR, "registry '%s' asks for "
 				     "unsupported authentication '%s'",
 				     r->ref.registry, ch.scheme);
+		goto done;
+	}
+	if (!ch.realm || !*ch.realm) {
+		err = cnai_error_set(CNAI_ERROR, "registry '%s' asks for "
+				     "Bearer authentication without a realm "
+				     "(the token server's URL)",
+				     r->ref.registry);
 		goto done;
 	}
 	if (strncmp(ch.realm, "https://", 8) &&
@@ -606,33 +704,36 @@ static int authenticate(struct conn *c, const char *www)
 		tq.body_len = form.len;
 		tq.content_type = "application/x-www-form-urlencoded";
 		memcpy(tq.url, ch.realm, strlen(ch.realm) + 1);
-		if (perform(c, &tq, NULL) != CURLE_OK) {
-			err = cnai_error_set(CNAI_ERROR, "token server '%s' "
-					     "cannot be reached: %s", ch.realm,
-					     tq.curl_err);
-			goto done;
-		}
+		rc = exchange(c, &tq, NULL, NULL);
 	} else {
+		/* the registry named the realm: its origin gets them */
 		char *basic = r->creds_state > 0 ? basic_header(&r->creds)
 						 : NULL;
-		CURLcode rc = perform(c, &tq, basic);
 
+		rc = exchange(c, &tq, basic, tq.url);
+		if (basic)
+			memset(basic, 0, strlen(basic));
 		free(basic);
-		if (rc != CURLE_OK) {
-			err = cnai_error_set(CNAI_ERROR, "token server '%s' "
-					     "cannot be reached: %s", ch.realm,
-					     tq.curl_err[0] ? tq.curl_err :
-					     curl_easy_strerror(rc));
-			goto done;
-		}
+	}
+	if (rc != CURLE_OK && tq.too_large) {
+		err = cnai_error_set(CNAI_ERROR, "token server '%s' answered "
+				     "more than %u MiB", ch.realm,
+				     CNAI_REGISTRY_TOKEN_LIMIT >> 20);
+		goto done;
+	}
+	if (rc != CURLE_OK) {
+		err = cnai_error_set(CNAI_ERROR, "token server '%s' cannot be "
+				     "reached: %s", ch.realm,
+				     tq.curl_err[0] ? tq.curl_err :
+						      curl_easy_strerror(rc));
+		goto done;
 	}
 	if (tq.status == 401 || tq.status == 403) {
 		err = r->creds_state > 0 ? rejected_error(r, &tq) :
 					   login_error(r);
 		goto done;
 	}
-	if (tq.status != 200 ||
-	    !(j = json_loadb(tq.resp.buf, tq.resp.len, 0, NULL))) {
+	if (tq.status != 200) {
 		struct cnai_buf t = CNAI_BUF_INIT;
 
 		error_text(&t, &tq);
@@ -641,14 +742,9 @@ static int authenticate(struct conn *c, const char *www)
 		cnai_buf_release(&t);
 		goto done;
 	}
-	tok = json_string_value(json_object_get(j, "token"));
-	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(j, "access_token"));
-	if (!tok || !*tok) {
-		err = cnai_error_set(CNAI_ERROR, "token server '%s' answered "
-				     "no token", ch.realm);
+	if ((err = cnai_registry_token_parse(&tok, tq.resp.buf, tq.resp.len,
+					     ch.realm)) < 0)
 		goto done;
-	}
 	if (!(hdr = malloc(strlen(tok) + sizeof("Authorization: Bearer ")))) {
 		err = oom();
 		goto done;
@@ -663,8 +759,12 @@ set:
 	pthread_mutex_unlock(&r->mu);
 	err = 0;
 done:
+	if (tok)
+		memset(tok, 0, strlen(tok));
+	free(tok);
+	if (hdr)
+		memset(hdr, 0, strlen(hdr));
 	free(hdr);
-	json_decref(j);
 	cnai_auth_challenge_release(&ch);
 	cnai_buf_release(&url);
 	cnai_buf_release(&scope);
@@ -685,15 +785,28 @@ static char *auth_copy(struct cnai_registry *r)
 	return a;
 }
 
+/* The error for a response over its cap: q->what names it. */
+static int too_large_error(const struct cnai_registry *r, const struct req *q)
+{
+	if (q->what)
+		return cnai_error_set(CNAI_EINVALID, "%s is over %zu MiB",
+				      q->what, q->resp.limit >> 20);
+	return cnai_error_set(CNAI_EINVALID, "registry '%s' answered more "
+			      "than %zu MiB", r->ref.registry,
+			      q->resp.limit >> 20);
+}
+
 /*
  * One request with auth and retries. `idempotent`: retried on network
  * errors and 5xx. Returns 0 with q->status set (any HTTP status), or an
- * error for a network failure or an auth failure (message set).
+ * error for a network failure or an auth failure (message set). A 401
+ * from another origin than the registry's (an upload Location, a
+ * redirect) is returned as it is: it gets no credentials.
  */
 static int request(struct conn *c, struct req *q, int idempotent)
 {
 	struct cnai_registry *r = c->r;
-	int attempt = 0, authed = 0, err;
+	int attempt = 0, authed = 0, err, ours;
 
 	c->retryable = 0;
 	for (;;) {
@@ -704,16 +817,24 @@ static int request(struct conn *c, struct req *q, int idempotent)
 			free(auth);
 			return err;
 		}
-		rc = perform(c, q, auth);
+		rc = exchange(c, q, auth, r->base);
+		if (auth)
+			memset(auth, 0, strlen(auth));
 		free(auth);
 		attempt++;
 		if (rc != CURLE_OK) {
 			if (q->sink_err == 1)
-				return cnai_error_set(CNAI_ECHECK, "blob from "
-						      "'%s/%s' is larger than "
-						      "its descriptor says",
+				return cnai_error_set(CNAI_ECHECK, "blob '%s' "
+						      "from '%s/%s' is larger "
+						      "than its descriptor's "
+						      "%llu bytes",
+						      q->sink_digest,
 						      r->ref.registry,
-						      r->ref.repository);
+						      r->ref.repository,
+						      (unsigned long long)
+							      q->sink_max);
+			if (q->too_large)
+				return too_large_error(r, q);
 			if (q->sink_err == 2)
 				return CNAI_ERROR; /* set by the sink */
 			if (q->src && q->src->err == 1)
@@ -739,7 +860,8 @@ static int request(struct conn *c, struct req *q, int idempotent)
 					      q->curl_err[0] ? q->curl_err :
 					      curl_easy_strerror(rc));
 		}
-		if (q->status == 401 && !authed && q->www[0]) {
+		ours = cnai_registry_origin_same(q->at, r->base);
+		if (q->status == 401 && ours && !authed && q->www[0]) {
 			authed = 1;
 			if ((err = authenticate(c, q->www)) < 0)
 				return err;
@@ -748,7 +870,7 @@ static int request(struct conn *c, struct req *q, int idempotent)
 				return err;
 			continue;
 		}
-		if (q->status == 401) {
+		if (q->status == 401 && ours) {
 			pthread_mutex_lock(&r->mu);
 			err = get_creds(r);
 			pthread_mutex_unlock(&r->mu);
@@ -806,32 +928,29 @@ static int set_url(struct req *q, const struct cnai_registry *r,
 	return 0;
 }
 
-/* An upload Location made absolute, with `extra` query appended. */
+/*
+ * An upload Location (or a tags page's Link), resolved against the
+ * registry's base unless absolute already, with `extra` query appended.
+ */
 static int set_location(struct req *q, const struct cnai_registry *r,
 			const char *loc, const char *extra)
 {
-	int w;
-
 	if (!loc[0])
 		return cnai_error_set(CNAI_ERROR, "registry '%s' gave no "
 				      "upload location", r->ref.registry);
-	if (!strncmp(loc, "http://", 7) || !strncmp(loc, "https://", 8))
-		w = snprintf(q->url, sizeof(q->url), "%s", loc);
-	else
-		w = snprintf(q->url, sizeof(q->url), "%s%s%s", r->base,
-			     loc[0] == '/' ? "" : "/", loc);
-	if (w < 0 || (size_t)w >= sizeof(q->url))
-		return cnai_error_set(CNAI_ERROR, "upload location too long");
-	if (extra) {
-		size_t n = (size_t)w;
+	return cnai_registry_url_resolve(q->url, sizeof(q->url), r->base, loc,
+					 extra);
+}
 
-		w = snprintf(q->url + n, sizeof(q->url) - n, "%s%s",
-			     strchr(q->url, '?') ? "&" : "?", extra);
-		if (w < 0 || (size_t)w >= sizeof(q->url) - n)
-			return cnai_error_set(CNAI_ERROR, "upload location "
-					      "too long");
-	}
-	return 0;
+/* The Location `q` answered with, made absolute against the URL that
+ * answered (RFC 3986), into `loc`. */
+static int keep_location(char *loc, size_t cap, const struct req *q,
+			 const struct cnai_registry *r)
+{
+	if (!q->location[0])
+		return cnai_error_set(CNAI_ERROR, "registry '%s' gave no "
+				      "upload location", r->ref.registry);
+	return cnai_registry_url_resolve(loc, cap, q->at, q->location, NULL);
 }
 
 /* ---- open ---- */
@@ -855,6 +974,31 @@ cleanup:
 	return err;
 }
 
+/*
+ * How long a transfer may move less than a byte a second before it is cut
+ * (and retried): $CNAI_REGISTRY_STALL_TIMEOUT, else 30 s. A registry that
+ * sends less than the Content-Length it announced would otherwise hold a
+ * pull for as long as it keeps the connection.
+ */
+static int stall_seconds(long *out)
+{
+	const char *s = getenv("CNAI_REGISTRY_STALL_TIMEOUT");
+	char *end;
+	long v;
+
+	*out = DEFAULT_STALL_SECONDS;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > 86400)
+		return cnai_error_set(CNAI_EUSAGE, "CNAI_REGISTRY_STALL_"
+				      "TIMEOUT '%s': not a number of seconds "
+				      "from 1 to 86400", s);
+	*out = v;
+	return 0;
+}
+
 int cnai_registry_open(struct cnai_registry **out,
 		       const struct cnai_reference *ref,
 		       const struct cnai_registry_opts *opts, int push)
@@ -863,10 +1007,18 @@ int cnai_registry_open(struct cnai_registry **out,
 		CNAI_REGISTRY_OPTS_INIT;
 	struct cnai_registry *r;
 	struct conn c;
+	long stall;
 	int err, loop;
 
 	if (!opts)
 		opts = &defaults;
+	if ((err = stall_seconds(&stall)) < 0)
+		return err;
+	if (opts->username && opts->password &&
+	    !cnai_credentials_valid(opts->username, opts->password))
+		return cnai_error_set(CNAI_EINVALID, "the credentials given "
+				      "for '%s' have control characters",
+				      ref->registry);
 	pthread_once(&curl_once, init_curl);
 	if (curl_init_rc != CURLE_OK)
 		return cnai_error_set(CNAI_ERROR, "cannot start libcurl: %s",
@@ -879,6 +1031,7 @@ int cnai_registry_open(struct cnai_registry **out,
 	r->push = push;
 	r->tries = opts->retries > 0 ? opts->retries : DEFAULT_TRIES;
 	r->chunk = opts->chunk_size ? opts->chunk_size : DEFAULT_CHUNK;
+	r->stall = stall;
 	if (!(r->curl = curl_easy_init())) {
 		cnai_registry_free(r);
 		return oom();
@@ -1041,7 +1194,8 @@ static int blob_push_once(struct conn *c, const char *dir,
 				 d->digest, r->ref.registry, r->ref.repository);
 		goto cleanup;
 	}
-	snprintf(loc, sizeof(loc), "%s", q.location);
+	if ((err = keep_location(loc, sizeof(loc), &q, r)) < 0)
+		goto cleanup;
 	/* chunked: PATCH in order, each answered with the next URL */
 	while (chunked && src.base < d->size) {
 		src.len = d->size - src.base < r->chunk ? d->size - src.base :
@@ -1064,8 +1218,9 @@ static int blob_push_once(struct conn *c, const char *dir,
 					 r->ref.repository);
 			goto cleanup;
 		}
-		if (q.location[0])
-			snprintf(loc, sizeof(loc), "%s", q.location);
+		if (q.location[0] &&
+		    (err = keep_location(loc, sizeof(loc), &q, r)) < 0)
+			goto cleanup;
 		src.base += src.len;
 		progress(r, d->digest, src.base, d->size);
 	}
@@ -1249,28 +1404,25 @@ int cnai_registry_manifest_get(struct cnai_registry *r, const char *reference,
 			       struct cnai_oci_desc *out)
 {
 	struct conn c = { r, r->curl, 0 };
-	const char *mt;
-	json_t *j = NULL;
+	struct cnai_buf what = CNAI_BUF_INIT;
 	struct req q;
 	int err;
 
 	req_init(&q, "GET");
 	q.accept = accept_manifests;
 	q.follow = 1;
+	if (cnai_buf_addf(&what, "manifest '%s/%s:%s'", r->ref.registry,
+			  r->ref.repository, reference) < 0) {
+		err = cnai_buf_oom(&what);
+		goto cleanup;
+	}
+	q.what = what.buf;
 	if ((err = set_url(&q, r, "/v2/%s/manifests/%s", r->ref.repository,
 			   reference)) < 0 ||
 	    (err = request(&c, &q, 1)) < 0)
 		goto cleanup;
 	if (q.status != 200) {
-		err = http_error(&q, "fetching manifest '%s/%s:%s'",
-				 r->ref.registry, r->ref.repository,
-				 reference);
-		goto cleanup;
-	}
-	if (q.resp.oom) {
-		err = cnai_error_set(CNAI_EINVALID, "manifest '%s/%s:%s' is "
-				     "over 4 MiB", r->ref.registry,
-				     r->ref.repository, reference);
+		err = http_error(&q, "fetching %s", what.buf);
 		goto cleanup;
 	}
 	memset(out, 0, sizeof(*out));
@@ -1285,25 +1437,16 @@ int cnai_registry_manifest_get(struct cnai_registry *r, const char *reference,
 				     out->digest);
 		goto cleanup;
 	}
-	q.ctype[strcspn(q.ctype, "; ")] = '\0';
-	j = json_loadb(q.resp.buf, q.resp.len, 0, NULL);
-	mt = json_string_value(json_object_get(j, "mediaType"));
-	if (!mt || !*mt)
-		mt = q.ctype;
-	if (!*mt || strstr(mt, "distribution.manifest.v1")) {
-		err = cnai_error_set(CNAI_EINVALID, "manifest '%s/%s:%s' is "
-				     "of an unsupported type '%s' (Docker "
-				     "schema 1?)", r->ref.registry,
-				     r->ref.repository, reference, mt);
+	if ((err = cnai_registry_manifest_media_type(
+		     out->media_type, sizeof(out->media_type), q.resp.buf,
+		     q.resp.len, q.ctype, what.buf)) < 0)
 		goto cleanup;
-	}
-	snprintf(out->media_type, sizeof(out->media_type), "%s", mt);
 	out->size = q.resp.len;
 	cnai_buf_reset(body);
 	if (cnai_buf_add(body, q.resp.buf, q.resp.len) < 0)
 		err = cnai_buf_oom(body);
 cleanup:
-	json_decref(j);
+	cnai_buf_release(&what);
 	req_release(&q);
 	return err;
 }
@@ -1312,7 +1455,7 @@ int cnai_registry_tags_list(struct cnai_registry *r, json_t **out)
 {
 	struct conn c = { r, r->curl, 0 };
 	json_t *all = json_array(), *j = NULL, *t;
-	char next[2048];
+	char next[4096], target[4096];
 	struct req q;
 	int err = 0, pages;
 	size_t i;
@@ -1344,14 +1487,10 @@ int cnai_registry_tags_list(struct cnai_registry *r, json_t **out)
 		j = NULL;
 		/* Link: </v2/x/tags/list?last=a&n=100>; rel="next" */
 		next[0] = '\0';
-		if (q.link[0] == '<' && strstr(q.link, "rel=\"next\"")) {
-			size_t n = strcspn(q.link + 1, ">");
-
-			if (n < sizeof(next)) {
-				memcpy(next, q.link + 1, n);
-				next[n] = '\0';
-			}
-		}
+		if (cnai_registry_link_next(target, sizeof(target), q.link) &&
+		    (err = cnai_registry_url_resolve(next, sizeof(next), q.at,
+						     target, NULL)) < 0)
+			goto page_done;
 page_done:
 		req_release(&q);
 		if (err < 0)
@@ -1618,16 +1757,37 @@ cleanup:
 	return err;
 }
 
-static int is_index(const char *mt)
-{
-	return !strcmp(mt, CNAI_MEDIA_OCI_INDEX) ||
-	       !strcmp(mt, CNAI_MEDIA_DOCKER_LIST);
-}
+struct pull_walk {
+	struct cnai_registry *r;
+	const char *dir;
+	const struct cnai_oci_platform *want;
+	struct cnai_oci_desc *chosen;
+	struct desc_list *blobs;
+	int depth;
+};
 
-static int skip_layer(const char *mt)
+static int pull_manifest(struct cnai_registry *r, const char *dir,
+			 const char *reference, struct cnai_oci_desc *got,
+			 const struct cnai_oci_platform *want,
+			 struct cnai_oci_desc *chosen,
+			 struct desc_list *blobs, int depth);
+
+/* What a manifest names: a child manifest is pulled, a blob listed. */
+static int pull_ref(const struct cnai_oci_desc *d, int is_manifest,
+		    void *payload)
 {
-	/* foreign layers live elsewhere (Windows base images) */
-	return strstr(mt, "nondistributable") || strstr(mt, "foreign");
+	struct pull_walk *w = payload;
+	struct cnai_oci_desc sub;
+	int err;
+
+	if (!is_manifest)
+		return list_add(w->blobs, d);
+	if ((err = pull_manifest(w->r, w->dir, d->digest, &sub, w->want,
+				 w->chosen, w->blobs, w->depth + 1)) < 0)
+		return err;
+	if (w->want && !cnai_registry_media_is_index(d->media_type))
+		*w->chosen = sub;
+	return 0;
 }
 
 /*
@@ -1641,11 +1801,11 @@ static int pull_manifest(struct cnai_registry *r, const char *dir,
 			 struct cnai_oci_desc *chosen,
 			 struct desc_list *blobs, int depth)
 {
+	struct pull_walk w = { r, dir, want, chosen, blobs, depth };
 	struct cnai_buf body = CNAI_BUF_INIT;
 	char stored[CNAI_DIGEST_LEN];
-	json_t *doc = NULL, *e;
-	size_t i;
-	int err, found = 0;
+	json_t *doc = NULL;
+	int err;
 
 	if (depth > MAX_NEST)
 		return cnai_error_set(CNAI_EINVALID, "manifests in '%s/%s' "
@@ -1660,60 +1820,12 @@ static int pull_manifest(struct cnai_registry *r, const char *dir,
 				     r->ref.registry, r->ref.repository);
 		goto cleanup;
 	}
-	if (is_index(got->media_type)) {
-		json_array_foreach(json_object_get(doc, "manifests"), i, e) {
-			struct cnai_oci_desc d, sub;
-
-			if ((err = cnai_oci_desc_parse(&d, e)) < 0)
-				goto cleanup;
-			if (want && !is_index(d.media_type)) {
-				struct cnai_oci_platform have;
-				json_t *p = json_object_get(e, "platform");
-				const char *os, *ar, *va;
-
-				os = json_string_value(json_object_get(p,
-								       "os"));
-				ar = json_string_value(json_object_get(
-					p, "architecture"));
-				va = json_string_value(json_object_get(
-					p, "variant"));
-				memset(&have, 0, sizeof(have));
-				snprintf(have.os, sizeof(have.os), "%s",
-					 os ? os : "");
-				snprintf(have.architecture,
-					 sizeof(have.architecture), "%s",
-					 ar ? ar : "");
-				snprintf(have.variant, sizeof(have.variant),
-					 "%s", va ? va : "");
-				if (found || !cnai_oci_platform_match(want,
-								      &have))
-					continue;
-				found = 1;
-			}
-			if ((err = pull_manifest(r, dir, d.digest, &sub, want,
-						 chosen, blobs, depth + 1)) < 0)
-				goto cleanup;
-			if (want && !is_index(d.media_type))
-				*chosen = sub;
-		}
-	} else {
-		struct cnai_oci_desc d;
-
-		if ((e = json_object_get(doc, "config"))) {
-			if ((err = cnai_oci_desc_parse(&d, e)) < 0 ||
-			    (err = list_add(blobs, &d)) < 0)
-				goto cleanup;
-		}
-		json_array_foreach(json_object_get(doc, "layers"), i, e) {
-			if ((err = cnai_oci_desc_parse(&d, e)) < 0)
-				goto cleanup;
-			if (!skip_layer(d.media_type) &&
-			    (err = list_add(blobs, &d)) < 0)
-				goto cleanup;
-		}
-		if (!want && !chosen->digest[0])
-			*chosen = *got;
-	}
+	if ((err = cnai_registry_manifest_refs(doc, got->media_type, want,
+					       pull_ref, &w)) < 0)
+		goto cleanup;
+	if (!cnai_registry_media_is_index(got->media_type) && !want &&
+	    !chosen->digest[0])
+		*chosen = *got;
 cleanup:
 	json_decref(doc);
 	cnai_buf_release(&body);
@@ -1729,7 +1841,7 @@ int cnai_registry_pull(char digest_out[CNAI_DIGEST_LEN], const char *src,
 	struct cnai_oci_platform want;
 	struct cnai_oci_desc root, chosen;
 	struct cnai_reference ref;
-	int err;
+	int err, narrowed;
 
 	memset(&chosen, 0, sizeof(chosen));
 	if ((err = cnai_reference_parse(&ref, src)) < 0)
@@ -1744,13 +1856,14 @@ int cnai_registry_pull(char digest_out[CNAI_DIGEST_LEN], const char *src,
 				 opts && opts->platform ? &want : NULL,
 				 &chosen, &blobs, 0)) < 0)
 		goto cleanup;
-	if (opts && opts->platform && is_index(root.media_type) &&
-	    !chosen.digest[0]) {
+	narrowed = opts && opts->platform &&
+		   cnai_registry_media_is_index(root.media_type);
+	if (narrowed && !chosen.digest[0]) {
 		err = cnai_error_set(CNAI_ENOTFOUND, "'%s' has no image for "
 				     "'%s'", src, opts->platform);
 		goto cleanup;
 	}
-	if (!(opts && opts->platform && is_index(root.media_type)))
+	if (!narrowed)
 		chosen = root;
 	if ((err = run_pool(r, dir, blobs.v, blobs.n, blob_pull)) < 0)
 		goto cleanup;

@@ -31,6 +31,14 @@ CNAI_LAZY(CURL_SO, void, curl_free, (void *p), (p))
 CNAI_LAZY(CURL_SO, struct curl_slist *, curl_slist_append,
 	  (struct curl_slist *l, const char *s), (l, s))
 CNAI_LAZY(CURL_SO, void, curl_slist_free_all, (struct curl_slist *l), (l))
+CNAI_LAZY(CURL_SO, CURLU *, curl_url, (void), ())
+CNAI_LAZY(CURL_SO, void, curl_url_cleanup, (CURLU *u), (u))
+CNAI_LAZY(CURL_SO, CURLUcode, curl_url_set,
+	  (CURLU *u, CURLUPart what, const char *part, unsigned int flags),
+	  (u, what, part, flags))
+CNAI_LAZY(CURL_SO, CURLUcode, curl_url_get,
+	  (CURLU *u, CURLUPart what, char **part, unsigned int flags),
+	  (u, what, part, flags))
 
 CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
 {

@@ -110,3 +110,57 @@ enter_file_fixtures() {
 }
 copy_file_fixtures() { cp -a "$BASE/." .; }
 remove_file_fixtures() { rm -rf "$BASE"; }
+
+# fake_registry LOG [options]: starts tests/tools/fake-registry.py (its
+# options are listed there) logging to LOG; sets FAKE_REG (127.0.0.1:port)
+# and FAKE_PID, and remembers the PID for stop_fakes. Several may run.
+fake_registry() {
+	local log=$1 portfile
+	shift
+	portfile=$(mktemp "$TEST_DIR/port.XXXXXX")
+	rm -f "$portfile"
+	python3 "$CNAI_ROOT/tests/tools/fake-registry.py" "$portfile" "$log" "$@" &
+	FAKE_PID=$!
+	FAKE_PIDS="${FAKE_PIDS:-} $FAKE_PID"
+	for _ in $(seq 1 100); do
+		[ -s "$portfile" ] && break
+		sleep 0.05
+	done
+	FAKE_REG="127.0.0.1:$(cat "$portfile")"
+}
+
+# start_fake [options]: one fake registry logging to fake.log.
+start_fake() { fake_registry "$TEST_DIR/fake.log" "$@"; }
+
+# setup and teardown of a test against fake registries: make_files' files,
+# and HOME and DOCKER_CONFIG of its own (no credentials).
+fake_setup() {
+	setup_common
+	make_files
+	export HOME="$TEST_DIR/home" DOCKER_CONFIG="$TEST_DIR/docker"
+	mkdir -p "$HOME" "$DOCKER_CONFIG"
+}
+fake_teardown() {
+	stop_fakes
+	teardown_common
+}
+
+# auths REGISTRY USER:PASSWORD: config.json credentials for one registry.
+auths() {
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$1" "$(printf '%s' "$2" | base64)" \
+		>"$DOCKER_CONFIG/config.json"
+}
+
+# The Authorization values a fake registry's LOG recorded ("-": none),
+# sorted, each once.
+auth_seen() { sed -n 's/^auth //p' "$1" | sort -u; }
+
+# Stops every fake registry this test started, by PID.
+stop_fakes() {
+	local p
+	for p in ${FAKE_PIDS:-}; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	FAKE_PIDS=
+	return 0
+}

@@ -24,11 +24,6 @@ setup() {
 	mkdir -p "$HOME" "$DOCKER_CONFIG"
 }
 
-auths() {
-	printf '{"auths":{"%s":{"auth":"%s"}}}' "$1" "$(printf '%s' "$2" | base64)" \
-		>"$DOCKER_CONFIG/config.json"
-}
-
 @test "a 401 without credentials says how to log in" {
 	build_image lay v1 >/dev/null
 	run --separate-stderr oci_tool push lay v1 "$REG/a/b:v1"

@@ -5,31 +5,8 @@
 # blob that does not match its digest.
 load registry-lib
 
-FAKE="$CNAI_ROOT/tests/tools/fake-registry.py"
-
-# start_fake [options]: sets FAKE_REG and FAKE_PID.
-start_fake() {
-	rm -f port
-	python3 "$FAKE" "$TEST_DIR/port" "$TEST_DIR/fake.log" "$@" &
-	FAKE_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s port ] && break
-		sleep 0.05
-	done
-	FAKE_REG="127.0.0.1:$(cat port)"
-}
-
-setup() {
-	setup_common
-	make_files
-	export HOME="$TEST_DIR/home" DOCKER_CONFIG="$TEST_DIR/docker"
-	mkdir -p "$HOME" "$DOCKER_CONFIG"
-}
-
-teardown() {
-	[ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-	teardown_common
-}
+setup() { fake_setup; }
+teardown() { fake_teardown; }
 
 @test "a Bearer token is fetched from the realm with service and scope" {
 	d=$(build_image lay v1)

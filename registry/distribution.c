@@ -1258,19 +1258,23 @@ int cnai_registry_manifest_get(struct cnai_registry *r, const char *reference,
 	q.accept = accept_manifests;
 	q.follow = 1;
 	if ((err = set_url(&q, r, "/v2/%s/manifests/%s", r->ref.repository,
-			   reference)) < 0 ||
-	    (err = request(&c, &q, 1)) < 0)
+			   reference)) < 0)
+		goto cleanup;
+	err = request(&c, &q, 1);
+	/* Before err: a body over the cap stops the transfer, which curl
+	 * reports as a write error (bad input, not an unreachable host). */
+	if (q.resp.oom) {
+		err = cnai_error_set(CNAI_EINVALID, "manifest '%s/%s:%s' is "
+				     "over 4 MiB", r->ref.registry,
+				     r->ref.repository, reference);
+		goto cleanup;
+	}
+	if (err < 0)
 		goto cleanup;
 	if (q.status != 200) {
 		err = http_error(&q, "fetching manifest '%s/%s:%s'",
 				 r->ref.registry, r->ref.repository,
 				 reference);
-		goto cleanup;
-	}
-	if (q.resp.oom) {
-		err = cnai_error_set(CNAI_EINVALID, "manifest '%s/%s:%s' is "
-				     "over 4 MiB", r->ref.registry,
-				     r->ref.repository, reference);
 		goto cleanup;
 	}
 	memset(out, 0, sizeof(*out));
@@ -1642,7 +1646,7 @@ static int pull_manifest(struct cnai_registry *r, const char *dir,
 			 struct desc_list *blobs, int depth)
 {
 	struct cnai_buf body = CNAI_BUF_INIT;
-	char stored[CNAI_DIGEST_LEN];
+	char stored[CNAI_DIGEST_LEN], name[1024];
 	json_t *doc = NULL, *e;
 	size_t i;
 	int err, found = 0;
@@ -1651,15 +1655,15 @@ static int pull_manifest(struct cnai_registry *r, const char *dir,
 		return cnai_error_set(CNAI_EINVALID, "manifests in '%s/%s' "
 				      "nest too deep", r->ref.registry,
 				      r->ref.repository);
-	if ((err = cnai_registry_manifest_get(r, reference, &body, got)) < 0 ||
+	if ((err = cnai_registry_manifest_get(r, reference, &body, got)) < 0)
+		goto cleanup;
+	/* Checked before it is stored or anything it names is fetched. */
+	snprintf(name, sizeof(name), "manifest '%s' from '%s/%s'",
+		 got->digest, r->ref.registry, r->ref.repository);
+	if ((err = cnai_oci_manifest_parse(&doc, body.buf, body.len,
+					   got->media_type, name)) < 0 ||
 	    (err = cnai_oci_blob_put(stored, dir, body.buf, body.len)) < 0)
 		goto cleanup;
-	if (!(doc = json_loadb(body.buf, body.len, 0, NULL))) {
-		err = cnai_error_set(CNAI_EINVALID, "manifest '%s' from "
-				     "'%s/%s' is not JSON", got->digest,
-				     r->ref.registry, r->ref.repository);
-		goto cleanup;
-	}
 	if (is_index(got->media_type)) {
 		json_array_foreach(json_object_get(doc, "manifests"), i, e) {
 			struct cnai_oci_desc d, sub;

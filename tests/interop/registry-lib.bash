@@ -60,6 +60,38 @@ stop_registry() {
 	return 0
 }
 
+# start_fake [options]: the scripted registry (tests/tools/fake-registry.py,
+# its options) on a free port, logging to fake.log in the test's folder;
+# sets FAKE_REG and FAKE_PID (the test's teardown stops it with stop_fake).
+start_fake() {
+	rm -f "$TEST_DIR/port"
+	python3 "$CNAI_ROOT/tests/tools/fake-registry.py" "$TEST_DIR/port" "$TEST_DIR/fake.log" "$@" &
+	FAKE_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$TEST_DIR/port" ] && break
+		sleep 0.05
+	done
+	FAKE_REG="127.0.0.1:$(cat "$TEST_DIR/port")"
+}
+
+stop_fake() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+	fi
+	return 0
+}
+
+# fake_put REPO REF FILE [MEDIA_TYPE]: FILE stored as is as the manifest
+# REF of the scripted registry's REPO (docker-registry would check it).
+fake_put() {
+	local token
+	token=$(curl -fsS "http://$FAKE_REG/token" | jq -r .token)
+	curl -fsS -X PUT -H "Authorization: Bearer $token" \
+		-H "Content-Type: ${4:-application/vnd.oci.image.manifest.v1+json}" \
+		--data-binary @"$3" "http://$FAKE_REG/v2/$1/manifests/$2" >/dev/null
+}
+
 # A few files to pack, in the current folder under src/.
 make_files() {
 	mkdir -p src/sub

@@ -5,20 +5,6 @@
 # blob that does not match its digest.
 load registry-lib
 
-FAKE="$CNAI_ROOT/tests/tools/fake-registry.py"
-
-# start_fake [options]: sets FAKE_REG and FAKE_PID.
-start_fake() {
-	rm -f port
-	python3 "$FAKE" "$TEST_DIR/port" "$TEST_DIR/fake.log" "$@" &
-	FAKE_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s port ] && break
-		sleep 0.05
-	done
-	FAKE_REG="127.0.0.1:$(cat port)"
-}
-
 setup() {
 	setup_common
 	make_files
@@ -27,7 +13,7 @@ setup() {
 }
 
 teardown() {
-	[ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+	stop_fake
 	teardown_common
 }
 

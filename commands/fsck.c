@@ -7,6 +7,7 @@
 #include "commands/commands.h"
 #include "core/store/blobs.h"
 #include "core/store/refs.h"
+#include "registry/oci.h"
 #include "core/util/banned.h"
 
 static const char *const synopsis[] = { "cnai fsck", NULL };
@@ -66,6 +67,38 @@ static int check_ref(const char *digest, const char *where, void *payload)
 	return 0;
 }
 
+/*
+ * A damaged index.json (not JSON, no "manifests" array, missing) is a
+ * problem to report, not a reason to stop: every other check still runs,
+ * and only the references it would have listed go unchecked.
+ */
+static int index_problem(struct fsck_state *s, int err)
+{
+	if (err != CNAI_EINVALID && err != CNAI_ENOTFOUND)
+		return err;
+	problem(s, "index", NULL, cnai_error_last()->message);
+	cnai_error_clear();
+	return 0;
+}
+
+static int check_refs(struct fsck_state *s)
+{
+	json_t *index = NULL;
+	int err, bad;
+
+	err = cnai_oci_index_read(&index, s->st->oci);
+	json_decref(index);
+	bad = err < 0;
+	if ((err = index_problem(s, err)) < 0)
+		return err;
+	err = cnai_refs_foreach(s->st, check_ref, s);
+	if (bad && (err == CNAI_EINVALID || err == CNAI_ENOTFOUND)) {
+		cnai_error_clear(); /* reported above */
+		return 0;
+	}
+	return index_problem(s, err);
+}
+
 static int check_database(struct fsck_state *s)
 {
 	sqlite3_stmt *st = NULL;
@@ -105,7 +138,7 @@ int cmd_fsck(int argc, char **argv, struct cnai_ctx *ctx)
 	}
 	if ((err = check_database(&s)) < 0 ||
 	    (err = cnai_blob_foreach(ctx->store, check_blob, &s)) < 0 ||
-	    (err = cnai_refs_foreach(ctx->store, check_ref, &s)) < 0) {
+	    (err = check_refs(&s)) < 0) {
 		json_decref(s.problems);
 		return err;
 	}

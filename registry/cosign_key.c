@@ -314,7 +314,13 @@ int cnai_cosign_key_decrypt(struct cnai_cosign_key **out, const char *pem,
 		    0 ||
 	    (err = b64_field(&ct, doc, "ciphertext", 0, name)) < 0)
 		goto cleanup;
-	if (ct.len < crypto_secretbox_MACBYTES || !salt.len) {
+	/* An empty salt would give every key with this passphrase one key. */
+	if (!salt.len) {
+		err = cnai_error_set(CNAI_EINVALID, "%s: the scrypt salt in "
+				     "the encrypted key is empty", name);
+		goto cleanup;
+	}
+	if (ct.len < crypto_secretbox_MACBYTES) {
 		err = cnai_error_set(CNAI_EINVALID, "%s: ciphertext too short",
 				     name);
 		goto cleanup;

@@ -1418,8 +1418,9 @@ int cnai_registry_manifest_get(struct cnai_registry *r, const char *reference,
 	}
 	q.what = what.buf;
 	if ((err = set_url(&q, r, "/v2/%s/manifests/%s", r->ref.repository,
-			   reference)) < 0 ||
-	    (err = request(&c, &q, 1)) < 0)
+			   reference)) < 0)
+		goto cleanup;
+	if ((err = request(&c, &q, 1)) < 0)
 		goto cleanup;
 	if (q.status != 200) {
 		err = http_error(&q, "fetching %s", what.buf);
@@ -1803,7 +1804,7 @@ static int pull_manifest(struct cnai_registry *r, const char *dir,
 {
 	struct pull_walk w = { r, dir, want, chosen, blobs, depth };
 	struct cnai_buf body = CNAI_BUF_INIT;
-	char stored[CNAI_DIGEST_LEN];
+	char stored[CNAI_DIGEST_LEN], name[1024];
 	json_t *doc = NULL;
 	int err;
 
@@ -1811,15 +1812,15 @@ static int pull_manifest(struct cnai_registry *r, const char *dir,
 		return cnai_error_set(CNAI_EINVALID, "manifests in '%s/%s' "
 				      "nest too deep", r->ref.registry,
 				      r->ref.repository);
-	if ((err = cnai_registry_manifest_get(r, reference, &body, got)) < 0 ||
+	if ((err = cnai_registry_manifest_get(r, reference, &body, got)) < 0)
+		goto cleanup;
+	/* Checked before it is stored or anything it names is fetched. */
+	snprintf(name, sizeof(name), "manifest '%s' from '%s/%s'",
+		 got->digest, r->ref.registry, r->ref.repository);
+	if ((err = cnai_oci_manifest_parse(&doc, body.buf, body.len,
+					   got->media_type, name)) < 0 ||
 	    (err = cnai_oci_blob_put(stored, dir, body.buf, body.len)) < 0)
 		goto cleanup;
-	if (!(doc = json_loadb(body.buf, body.len, 0, NULL))) {
-		err = cnai_error_set(CNAI_EINVALID, "manifest '%s' from "
-				     "'%s/%s' is not JSON", got->digest,
-				     r->ref.registry, r->ref.repository);
-		goto cleanup;
-	}
 	if ((err = cnai_registry_manifest_refs(doc, got->media_type, want,
 					       pull_ref, &w)) < 0)
 		goto cleanup;

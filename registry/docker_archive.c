@@ -29,7 +29,6 @@
 enum {
 	MAX_MEMBERS = 100000,
 	MAX_PATH = 4096,
-	MAX_LAYERS = 1000,    /* Docker itself stops at 127 */
 	MAX_HOPS = 16,        /* links followed to reach a file */
 	MANIFEST_LIMIT = 1 << 20,
 	CHUNK = 1 << 20,
@@ -394,10 +393,11 @@ static int plan_image(struct archive_plan *p, const char *image)
 	layers = json_object_get(item, "Layers");
 	if (!json_is_string(json_object_get(item, "Config")) ||
 	    !json_is_array(layers) ||
-	    json_array_size(layers) > MAX_LAYERS) {
+	    json_array_size(layers) > CNAI_OCI_MAX_LAYERS) {
 		err = cnai_error_set(CNAI_EINVALID, "'%s': manifest.json: an "
 				     "image needs \"Config\" and at most %d "
-				     "\"Layers\"", p->file, MAX_LAYERS);
+				     "\"Layers\"", p->file,
+				     CNAI_OCI_MAX_LAYERS);
 		goto cleanup;
 	}
 	if ((err = resolve(&p->config, p, json_string_value(json_object_get(
@@ -658,11 +658,12 @@ static int check_diff_ids(json_t *config, const struct cnai_layer_info *info,
 
 /* The config blob and a manifest naming it and the layers. */
 static int store_image(struct cnai_oci_desc *out, const char *dir,
-		       const struct cnai_buf *config_bytes,
+		       const char *file, const struct cnai_buf *config_bytes,
 		       const struct cnai_layer_info *info, size_t n)
 {
 	struct cnai_oci_desc cfg, l;
 	json_t *man = NULL;
+	char name[4200];
 	size_t i;
 	int err;
 
@@ -670,8 +671,8 @@ static int store_image(struct cnai_oci_desc *out, const char *dir,
 	snprintf(cfg.media_type, sizeof(cfg.media_type), "%s",
 		 CNAI_MEDIA_OCI_CONFIG);
 	cfg.size = config_bytes->len;
-	if ((err = cnai_oci_blob_put(cfg.digest, dir, config_bytes->buf,
-				     config_bytes->len)) < 0 ||
+	if ((err = cnai_sha256_buffer(cfg.digest, config_bytes->buf,
+				      config_bytes->len)) < 0 ||
 	    (err = cnai_oci_manifest_new(&man, &cfg, NULL)) < 0)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -683,8 +684,15 @@ static int store_image(struct cnai_oci_desc *out, const char *dir,
 		if ((err = cnai_oci_manifest_add_layer(man, &l, NULL)) < 0)
 			goto cleanup;
 	}
-	if ((err = cnai_oci_json_put(out, dir, man, NULL)) == 0)
-		err = cnai_oci_index_put(dir, out);
+	/* Held to what pull accepts from a registry, before the config is
+	 * stored. */
+	snprintf(name, sizeof(name), "'%.4096s': the image's manifest", file);
+	if ((err = cnai_oci_manifest_check(man, NULL, name)) < 0 ||
+	    (err = cnai_oci_blob_put(cfg.digest, dir, config_bytes->buf,
+				     config_bytes->len)) < 0 ||
+	    (err = cnai_oci_json_put(out, dir, man, NULL)) < 0)
+		goto cleanup;
+	err = cnai_oci_index_put(dir, out);
 cleanup:
 	json_decref(man);
 	return err;
@@ -732,7 +740,8 @@ int cnai_docker_archive_import(struct cnai_oci_desc *out, const char *dir,
 		goto cleanup;
 	}
 	if ((err = check_diff_ids(config, info, &p)) == 0)
-		err = store_image(out, dir, &config_bytes, info, p.nlayers);
+		err = store_image(out, dir, file, &config_bytes, info,
+				  p.nlayers);
 cleanup:
 	json_decref(config);
 	free(info);

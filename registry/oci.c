@@ -348,9 +348,13 @@ int cnai_oci_desc_parse(struct cnai_oci_desc *out, const json_t *j)
 	const char *dg = json_string_value(json_object_get(j, "digest"));
 	json_t *sz = json_object_get(j, "size");
 
-	if (!mt || !dg || !json_is_integer(sz) || json_integer_value(sz) < 0)
+	if (!mt || !dg || !json_is_integer(sz))
 		return cnai_error_set(CNAI_EINVALID, "descriptor without "
 				      "mediaType, digest or size");
+	if (json_integer_value(sz) < 0)
+		return cnai_error_set(CNAI_EINVALID, "descriptor size %lld is "
+				      "negative",
+				      (long long)json_integer_value(sz));
 	if (!cnai_digest_is_valid(dg))
 		return cnai_error_set(CNAI_EINVALID, "descriptor digest '%s' "
 				      "is not sha256", dg);
@@ -1231,6 +1235,188 @@ const char *cnai_oci_media_type_oci(const char *mt)
 		if (!strcmp(mt, map[i][0]))
 			return map[i][1];
 	return mt;
+}
+
+/* ---- manifests and indexes from outside ---- */
+
+/* RFC 6838 restricted-name: an alphanumeric, then up to 126 of these. */
+static size_t media_name_len(const char *s)
+{
+	size_t n;
+
+	if (!is_alnum(*s))
+		return 0;
+	for (n = 1; n < 127 && s[n] &&
+		    (is_alnum(s[n]) || strchr("!#$&-^_.+", s[n]));
+	     n++)
+		;
+	return n;
+}
+
+/* "type/subtype", nothing more (no parameters). */
+static int media_type_ok(const char *mt)
+{
+	size_t n = media_name_len(mt), m;
+
+	if (!n || mt[n] != '/')
+		return 0;
+	m = media_name_len(mt + n + 1);
+	return m && !mt[n + 1 + m] &&
+	       n + 1 + m < sizeof(((struct cnai_oci_desc *)0)->media_type);
+}
+
+static int check_desc(const json_t *d, const char *name, const char *field,
+		      size_t i, int indexed)
+{
+	const char *mt = json_string_value(json_object_get(d, "mediaType"));
+	const char *dg = json_string_value(json_object_get(d, "digest"));
+	const json_t *sz = json_object_get(d, "size");
+	char at[64];
+
+	if (indexed)
+		snprintf(at, sizeof(at), "%s[%zu]", field, i);
+	else
+		snprintf(at, sizeof(at), "%s", field);
+	if (!json_is_object(d))
+		return cnai_error_set(CNAI_EINVALID, "%s: %s is not a "
+				      "descriptor", name, at);
+	if (!mt || !media_type_ok(mt))
+		return cnai_error_set(CNAI_EINVALID, "%s: %s: media type "
+				      "'%.200s' is not type/subtype", name, at,
+				      mt ? mt : "");
+	if (!dg || !cnai_digest_is_valid(dg))
+		return cnai_error_set(CNAI_EINVALID, "%s: %s: digest '%.200s' "
+				      "is not sha256:<64 hex digits>", name, at,
+				      dg ? dg : "");
+	if (!json_is_integer(sz))
+		return cnai_error_set(CNAI_EINVALID, "%s: %s: no integer "
+				      "size", name, at);
+	if (json_integer_value(sz) < 0)
+		return cnai_error_set(CNAI_EINVALID, "%s: %s: size %lld is "
+				      "negative", name, at,
+				      (long long)json_integer_value(sz));
+	return 0;
+}
+
+/* Each descriptor of doc[field], an array of at most `cap`; `need` the
+ * fewest it may hold. */
+static int check_list(const json_t *doc, const char *name, const char *field,
+		      size_t need, size_t cap)
+{
+	const json_t *a = json_object_get(doc, field), *e;
+	size_t i;
+	int err;
+
+	if (!json_is_array(a))
+		return cnai_error_set(CNAI_EINVALID, "%s: no \"%s\" array",
+				      name, field);
+	if (json_array_size(a) > cap)
+		return cnai_error_set(CNAI_EINVALID, "%s: lists %zu %s, more "
+				      "than %zu", name, json_array_size(a),
+				      field, cap);
+	if (json_array_size(a) < need)
+		return cnai_error_set(CNAI_EINVALID, "%s: an image needs at "
+				      "least one of \"%s\"", name, field);
+	json_array_foreach(a, i, e)
+		if ((err = check_desc(e, name, field, i, 1)) < 0)
+			return err;
+	return 0;
+}
+
+/* Whether a manifest is an image's (not an artifact's): no artifactType,
+ * and an image config. */
+static int is_image(const json_t *doc)
+{
+	const char *cmt = json_string_value(json_object_get(
+		json_object_get(doc, "config"), "mediaType"));
+
+	return !json_object_get(doc, "artifactType") && cmt &&
+	       !strcmp(cnai_oci_media_type_oci(cmt), CNAI_MEDIA_OCI_CONFIG);
+}
+
+int cnai_oci_manifest_check(const json_t *doc, const char *media_type,
+			    const char *name)
+{
+	const char *mt = json_string_value(json_object_get(doc, "mediaType"));
+	const json_t *v, *sv = json_object_get(doc, "schemaVersion");
+	int err, index;
+
+	if (!json_is_object(doc))
+		return cnai_error_set(CNAI_EINVALID, "%s is not a JSON object",
+				      name);
+	if (json_object_get(doc, "mediaType") && !mt)
+		return cnai_error_set(CNAI_EINVALID, "%s: \"mediaType\" is "
+				      "not a string", name);
+	if (mt && media_type && *media_type &&
+	    strcmp(cnai_oci_media_type_oci(mt),
+		   cnai_oci_media_type_oci(media_type)))
+		return cnai_error_set(CNAI_EINVALID, "%s says it is '%.200s' "
+				      "but came as '%.200s'", name, mt,
+				      media_type);
+	if (!mt && media_type && *media_type)
+		mt = media_type;
+	if (mt) {
+		mt = cnai_oci_media_type_oci(mt);
+		if (strcmp(mt, CNAI_MEDIA_OCI_MANIFEST) &&
+		    strcmp(mt, CNAI_MEDIA_OCI_INDEX))
+			return cnai_error_set(CNAI_EINVALID, "%s: media type "
+					      "'%.200s' is not an image "
+					      "manifest or index", name, mt);
+		index = !strcmp(mt, CNAI_MEDIA_OCI_INDEX);
+	} else {
+		index = json_object_get(doc, "manifests") != NULL;
+	}
+	if (!json_is_integer(sv) || json_integer_value(sv) != 2)
+		return cnai_error_set(CNAI_EINVALID, "%s: \"schemaVersion\" is "
+				      "not 2", name);
+	if ((v = json_object_get(doc, "artifactType")) &&
+	    (!json_is_string(v) || !media_type_ok(json_string_value(v))))
+		return cnai_error_set(CNAI_EINVALID, "%s: \"artifactType\" is "
+				      "not type/subtype", name);
+	if ((v = json_object_get(doc, "subject")) &&
+	    (err = check_desc(v, name, "subject", 0, 0)) < 0)
+		return err;
+	if (index) {
+		/* A walker that follows both arrays must not find layers. */
+		if (json_object_get(doc, "config") ||
+		    json_object_get(doc, "layers"))
+			return cnai_error_set(CNAI_EINVALID, "%s: an index "
+					      "with \"config\" or \"layers\"",
+					      name);
+		return check_list(doc, name, "manifests", 0,
+				  CNAI_OCI_MAX_MANIFESTS);
+	}
+	if (json_object_get(doc, "manifests"))
+		return cnai_error_set(CNAI_EINVALID, "%s: a manifest with "
+				      "\"manifests\"", name);
+	if (!(v = json_object_get(doc, "config")))
+		return cnai_error_set(CNAI_EINVALID, "%s: no \"config\"", name);
+	if ((err = check_desc(v, name, "config", 0, 0)) < 0)
+		return err;
+	return check_list(doc, name, "layers", is_image(doc) ? 1 : 0,
+			  CNAI_OCI_MAX_LAYERS);
+}
+
+int cnai_oci_manifest_parse(json_t **out, const void *data, size_t len,
+			    const char *media_type, const char *name)
+{
+	json_error_t jerr;
+	json_t *doc;
+	int err;
+
+	if (out)
+		*out = NULL;
+	if (len > CNAI_OCI_MANIFEST_LIMIT)
+		return cnai_error_set(CNAI_EINVALID, "%s is over 4 MiB", name);
+	if (!(doc = json_loadb(data, len, 0, &jerr)))
+		return cnai_error_set(CNAI_EINVALID, "%s is not JSON: %s", name,
+				      jerr.text);
+	if ((err = cnai_oci_manifest_check(doc, media_type, name)) < 0 ||
+	    !out)
+		json_decref(doc);
+	else
+		*out = doc;
+	return err;
 }
 
 struct copy_ctx {

@@ -237,6 +237,46 @@ int cnai_oci_platform_match(const struct cnai_oci_platform *want,
  */
 const char *cnai_oci_media_type_oci(const char *mt);
 
+/* ---- manifests and indexes from outside ---- */
+
+/*
+ * How many layers one image manifest, and manifests one index, may list.
+ * Docker itself stops at 127 layers; pull, the docker-archive importer and
+ * signature verification all hold documents to these caps.
+ */
+#define CNAI_OCI_MAX_LAYERS 1000
+#define CNAI_OCI_MAX_MANIFESTS 1000
+
+/*
+ * Checks a manifest or index that came from outside (a registry, an
+ * archive, a signature tag) before anything it names is fetched, stored
+ * or trusted:
+ *   - its type is an OCI or Docker schema 2 image manifest or index: the
+ *     document's "mediaType", which must agree with `media_type` (the type
+ *     it was served or listed as; NULL or "" when unknown); with neither,
+ *     a document with "manifests" is taken as an index;
+ *   - "schemaVersion" is 2;
+ *   - a manifest has a "config" descriptor, a "layers" array of at most
+ *     CNAI_OCI_MAX_LAYERS descriptors and no "manifests"; an image (no
+ *     "artifactType", an image config) at least one layer;
+ *   - an index has a "manifests" array of at most CNAI_OCI_MAX_MANIFESTS
+ *     descriptors and no "config" or "layers";
+ *   - every descriptor (also "subject") has a media type of the form
+ *     type/subtype, a "sha256:<64 hex>" digest and an integer size >= 0.
+ * `name` starts the message ("manifest 'x' from 'y'"). 0, or CNAI_EINVALID
+ * naming the field ("layers[3]: size -1 is negative").
+ */
+int cnai_oci_manifest_check(const json_t *doc, const char *media_type,
+			    const char *name);
+
+/*
+ * Parses `len` bytes (CNAI_OCI_MANIFEST_LIMIT at most) as JSON and checks
+ * them with cnai_oci_manifest_check(). `out` (may be NULL) gets the
+ * document, the caller's to json_decref(); NULL on error.
+ */
+int cnai_oci_manifest_parse(json_t **out, const void *data, size_t len,
+			    const char *media_type, const char *name);
+
 /* ---- tags: index.json ---- */
 
 /*

@@ -370,6 +370,7 @@ static int check_envelope(json_t *ok, struct cnai_buf *why, size_t i,
 {
 	struct cnai_buf blob = CNAI_BUF_INIT;
 	struct cnai_dsse env = { 0 };
+	struct cnai_oci_desc ld;
 	const char *digest = json_string_value(json_object_get(layer, "digest"));
 	const char *ptype, *sub;
 	json_t *stmt = NULL, *s;
@@ -377,7 +378,7 @@ static int check_envelope(json_t *ok, struct cnai_buf *why, size_t i,
 	int matched = 0;
 
 	cnai_buf_init(&env.payload);
-	if (!digest ||
+	if (!digest || cnai_oci_desc_parse(&ld, layer) < 0 ||
 	    sign_target_read_blob(&blob, t, digest, ENVELOPE_LIMIT) < 0 ||
 	    cnai_dsse_parse(&env, blob.buf, blob.len) < 0) {
 		cnai_buf_addf(why, "%sattestation %zu: %s", why->len ? "; " : "",
@@ -438,10 +439,9 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 	const char *keyfile = NULL, *want = NULL;
 	struct cnai_cosign_key *key = NULL;
 	struct cnai_buf why = CNAI_BUF_INIT;
-	struct cnai_oci_desc ad;
 	struct sign_target t;
-	json_t *att = NULL, *ok = json_array(), *reasons = json_array(), *layer,
-	       *r;
+	json_t *att = NULL, *ok = json_array(), *reasons = json_array(),
+	       *skipped = json_array(), *layer, *r;
 	char tag[80];
 	size_t i, bundles = 0;
 	int c, err, insecure = 0;
@@ -472,39 +472,34 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	/* cosign 2 wrote ".att"; cosign 3 writes bundle referrers. */
 	sign_target_attachment_tag(tag, &t, "att");
-	err = sign_target_get_tag(&att, &ad, &t, tag);
-	if (err == CNAI_ENOTFOUND)
-		cnai_error_clear();
-	else if (err < 0)
+	if ((err = sign_target_get_attachment(&att, skipped, &t, tag)) < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(att, "layers"), i, layer)
 		check_envelope(ok, &why, i, layer, &t, key, want);
-	if ((err = sign_bundle_verify_attestations(&bundles, ok, reasons, &t,
-						   key, want)) < 0)
+	if ((err = sign_bundle_verify_attestations(&bundles, ok, reasons,
+						   skipped, &t, key, want)) < 0)
 		goto cleanup;
 	json_array_foreach(reasons, i, r)
 		cnai_buf_addf(&why, "%s%s", why.len ? "; " : "",
 			      json_string_value(r));
-	if (!att && !bundles) {
+	if (!att && !bundles && !json_array_size(skipped)) {
 		err = cnai_error_set(CNAI_ECHECK, "no attestations found for "
 				     "%s (no %s tag, no Sigstore bundle "
 				     "referrers%s)", t.ref, tag,
 				     want ? " of that type" : "");
 		goto cleanup;
 	}
-	if (!json_array_size(ok)) {
-		err = cnai_error_set(CNAI_ECHECK, "no attestation of %s "
-				     "verifies: %s", t.ref,
-				     why.len ? why.buf : "none found");
+	if ((err = sign_verify_finish(ctx, "attestation", t.ref, ok, skipped,
+				      &why)) < 0)
 		goto cleanup;
-	}
-	err = cnai_json_print(json_incref(ok));
+	err = sign_verify_print(ctx, ok);
 cleanup:
 	sign_target_close(&t);
 	cnai_cosign_key_free(key);
 	json_decref(att);
 	json_decref(ok);
 	json_decref(reasons);
+	json_decref(skipped);
 	cnai_buf_release(&why);
 	return err;
 }

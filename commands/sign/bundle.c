@@ -318,6 +318,10 @@ static int check_referrer(json_t *verified, char *why, size_t size,
 		ok = -1; /* another kind of referrer */
 		goto cleanup;
 	}
+	if (cnai_oci_manifest_check(man, NULL, "bundle manifest") < 0) {
+		fail(why, size, "%s", cnai_error_last()->message);
+		goto cleanup;
+	}
 	if (!subj || strcmp(subj, t->image.digest)) {
 		fail(why, size, "bundle manifest's subject is not %s",
 		     t->image.digest);
@@ -364,16 +368,24 @@ static int wanted(json_t *entry, const struct claim_kind *k)
 }
 
 static int verify_kind(size_t *found, json_t *verified, json_t *reasons,
-		       struct sign_target *t, const struct cnai_cosign_key *key,
+		       json_t *skipped, struct sign_target *t,
+		       const struct cnai_cosign_key *key,
 		       const struct claim_kind *k)
 {
 	json_t *index = NULL, *e;
+	char entry[100];
 	size_t i;
 	int err;
 
 	*found = 0;
-	if ((err = sign_target_referrers(&index, t)) < 0)
-		return err;
+	snprintf(entry, sizeof(entry), "referrers of %s", t->image.digest);
+	if ((err = sign_target_referrers(&index, t)) == 0 &&
+	    (err = cnai_oci_manifest_check(index, NULL, entry)) < 0) {
+		json_decref(index);
+		index = NULL;
+	}
+	if (err < 0)
+		return sign_target_skip(skipped, entry, err);
 	json_array_foreach(json_object_get(index, "manifests"), i, e) {
 		const char *digest = json_string_value(json_object_get(e,
 								       "digest"));
@@ -399,21 +411,22 @@ static int verify_kind(size_t *found, json_t *verified, json_t *reasons,
 }
 
 int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
-		       struct sign_target *t, const struct cnai_cosign_key *key,
-		       json_t *want)
+		       json_t *skipped, struct sign_target *t,
+		       const struct cnai_cosign_key *key, json_t *want)
 {
 	struct claim_kind k = { accept_signature, CNAI_COSIGN_SIGN_PREDICATE,
 				1, want };
 
-	return verify_kind(found, verified, reasons, t, key, &k);
+	return verify_kind(found, verified, reasons, skipped, t, key, &k);
 }
 
 int sign_bundle_verify_attestations(size_t *found, json_t *statements,
-				    json_t *reasons, struct sign_target *t,
+				    json_t *reasons, json_t *skipped,
+				    struct sign_target *t,
 				    const struct cnai_cosign_key *key,
 				    const char *predicate_type)
 {
 	struct claim_kind k = { accept_attestation, predicate_type, 0, NULL };
 
-	return verify_kind(found, statements, reasons, t, key, &k);
+	return verify_kind(found, statements, reasons, skipped, t, key, &k);
 }

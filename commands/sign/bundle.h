@@ -56,12 +56,13 @@ int sign_bundle_attach_statement(struct sign_bundle_result *res,
  * `key` for the target's digest and identity, with the annotations of
  * `want`, appends its claim (cosign's critical/optional shape) to
  * `verified`; each that does not appends a reason to `reasons`. `found`
- * counts the bundles seen. Errors only when the referrers cannot be
- * listed.
+ * counts the bundles seen. A referrers index that is bad (not JSON, not
+ * an index: see cnai_oci_manifest_check()) is noted in `skipped` (see
+ * sign_target_skip()); errors only when the referrers cannot be listed.
  */
 int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
-		       struct sign_target *t, const struct cnai_cosign_key *key,
-		       json_t *want);
+		       json_t *skipped, struct sign_target *t,
+		       const struct cnai_cosign_key *key, json_t *want);
 
 /*
  * The same for attestations: bundles whose verified statement is about
@@ -69,7 +70,8 @@ int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
  * `predicate_type` when not NULL); each statement goes to `statements`.
  */
 int sign_bundle_verify_attestations(size_t *found, json_t *statements,
-				    json_t *reasons, struct sign_target *t,
+				    json_t *reasons, json_t *skipped,
+				    struct sign_target *t,
 				    const struct cnai_cosign_key *key,
 				    const char *predicate_type);
 

@@ -253,6 +253,7 @@ static int check_layer(json_t *verified, json_t *reasons, size_t i,
 {
 	struct cnai_buf payload = CNAI_BUF_INIT, sig = CNAI_BUF_INIT;
 	struct cnai_simplesign ss = { 0 };
+	struct cnai_oci_desc ld;
 	const char *digest = json_string_value(json_object_get(layer, "digest"));
 	const char *mt = json_string_value(json_object_get(layer, "mediaType"));
 	const char *b64 = json_string_value(json_object_get(
@@ -268,6 +269,10 @@ static int check_layer(json_t *verified, json_t *reasons, size_t i,
 	}
 	if (!digest || !b64) {
 		reject(reasons, i, "no digest or no signature annotation");
+		goto cleanup;
+	}
+	if (cnai_oci_desc_parse(&ld, layer) < 0) {
+		reject(reasons, i, cnai_error_last()->message);
 		goto cleanup;
 	}
 	if (sign_target_read_blob(&payload, t, digest, PAYLOAD_LIMIT) < 0) {
@@ -327,9 +332,9 @@ static int verify_target(struct cnai_ctx *ctx, struct sign_target *t,
 			 const struct image_opts *o)
 {
 	struct cnai_cosign_key *key = NULL;
-	struct cnai_oci_desc sd;
+	struct cnai_buf why = CNAI_BUF_INIT;
 	json_t *sigman = NULL, *verified = json_array(),
-	       *reasons = json_array(), *layer;
+	       *reasons = json_array(), *skipped = json_array(), *layer, *r;
 	char tag[80];
 	size_t i, bundles = 0;
 	int err;
@@ -338,36 +343,26 @@ static int verify_target(struct cnai_ctx *ctx, struct sign_target *t,
 		goto cleanup;
 	/* cosign 2 and containers/image read ".sig"; cosign 3 bundles. */
 	sign_target_attachment_tag(tag, t, "sig");
-	err = sign_target_get_tag(&sigman, &sd, t, tag);
-	if (err == CNAI_ENOTFOUND)
-		cnai_error_clear();
-	else if (err < 0)
+	if ((err = sign_target_get_attachment(&sigman, skipped, t, tag)) < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(sigman, "layers"), i, layer)
 		check_layer(verified, reasons, i, layer, t, key,
 			    o->annotations);
-	if ((err = sign_bundle_verify(&bundles, verified, reasons, t, key,
-				      o->annotations)) < 0)
+	if ((err = sign_bundle_verify(&bundles, verified, reasons, skipped, t,
+				      key, o->annotations)) < 0)
 		goto cleanup;
-	if (!sigman && !bundles) {
+	if (!sigman && !bundles && !json_array_size(skipped)) {
 		err = cnai_error_set(CNAI_ECHECK, "no signatures found for %s "
 				     "(no %s tag, no Sigstore bundle "
 				     "referrers)", t->ref, tag);
 		goto cleanup;
 	}
-	if (!json_array_size(verified)) {
-		struct cnai_buf why = CNAI_BUF_INIT;
-		json_t *r;
-
-		json_array_foreach(reasons, i, r)
-			cnai_buf_addf(&why, "%s%s", i ? "; " : "",
-				      json_string_value(r));
-		err = cnai_error_set(CNAI_ECHECK,
-				     "no signature of %s verifies: %s", t->ref,
-				     why.len ? why.buf : "none found");
-		cnai_buf_release(&why);
+	json_array_foreach(reasons, i, r)
+		cnai_buf_addf(&why, "%s%s", i ? "; " : "",
+			      json_string_value(r));
+	if ((err = sign_verify_finish(ctx, "signature", t->ref, verified,
+				      skipped, &why)) < 0)
 		goto cleanup;
-	}
 	if (!ctx->json)
 		fprintf(stderr, "Verification for %s --\nThe following checks "
 			"were performed on each of these signatures:\n"
@@ -375,12 +370,14 @@ static int verify_target(struct cnai_ctx *ctx, struct sign_target *t,
 			"specified public key\n"
 			"  - The payload's manifest digest matches %s\n",
 			t->ref, t->image.digest);
-	err = cnai_json_print(json_incref(verified));
+	err = sign_verify_print(ctx, verified);
 cleanup:
 	cnai_cosign_key_free(key);
+	cnai_buf_release(&why);
 	json_decref(sigman);
 	json_decref(verified);
 	json_decref(reasons);
+	json_decref(skipped);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "commands/sign/target.h"
+#include "cli/output.h"
 #include "core/store/store.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
@@ -166,6 +167,77 @@ int sign_target_get_tag(json_t **doc, struct cnai_oci_desc *d,
 	if ((err = cnai_oci_resolve(d, t->dir, tag)) < 0)
 		return err;
 	return cnai_oci_json_read(doc, t->dir, d->digest);
+}
+
+int sign_target_skip(json_t *skipped, const char *entry, int err)
+{
+	if (err != CNAI_EINVALID && err != CNAI_ECHECK)
+		return err;
+	json_array_append_new(skipped, json_pack("{s:s, s:s}", "entry", entry,
+						 "reason",
+						 cnai_error_last()->message));
+	cnai_error_clear();
+	return 0;
+}
+
+int sign_target_get_attachment(json_t **doc, json_t *skipped,
+			       struct sign_target *t, const char *tag)
+{
+	struct cnai_oci_desc d;
+	int err;
+
+	err = sign_target_get_tag(doc, &d, t, tag);
+	if (err == CNAI_ENOTFOUND) {
+		cnai_error_clear();
+		return 0;
+	}
+	/* Only the layer list as a whole: each layer is checked on its own,
+	 * so that one malformed layer does not hide the signatures next to
+	 * it. */
+	if (err == 0 && !json_is_array(json_object_get(*doc, "layers")))
+		err = cnai_error_set(CNAI_EINVALID, "manifest '%s': no "
+				     "\"layers\" array", tag);
+	else if (err == 0 && json_array_size(json_object_get(*doc, "layers")) >
+				     CNAI_OCI_MAX_LAYERS)
+		err = cnai_error_set(CNAI_EINVALID, "manifest '%s': lists "
+				     "more than %d layers", tag,
+				     CNAI_OCI_MAX_LAYERS);
+	if (err < 0) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
+	return err < 0 ? sign_target_skip(skipped, tag, err) : 0;
+}
+
+int sign_verify_finish(struct cnai_ctx *ctx, const char *what,
+		       const char *ref, json_t *verified, json_t *skipped,
+		       struct cnai_buf *why)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(skipped, i, s) {
+		const char *entry = json_string_value(json_object_get(s,
+								      "entry"));
+		const char *reason = json_string_value(json_object_get(
+			s, "reason"));
+
+		if (!json_array_size(verified))
+			cnai_buf_addf(why, "%s%s: %s", why->len ? "; " : "",
+				      entry, reason);
+		else
+			cnai_notice(ctx, "skipped %s: %s", entry, reason);
+	}
+	if (!json_array_size(verified))
+		return cnai_error_set(CNAI_ECHECK, "no %s of %s verifies: %s",
+				      what, ref, why->len ? why->buf
+							  : "none found");
+	return 0;
+}
+
+int sign_verify_print(struct cnai_ctx *ctx, json_t *verified)
+{
+	return cnai_json_print(json_incref(verified));
 }
 
 int sign_target_read_manifest(struct cnai_buf *out, struct sign_target *t,

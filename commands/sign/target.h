@@ -34,6 +34,42 @@ void sign_target_close(struct sign_target *t);
 /* The manifest tagged `tag` in the target's repository: CNAI_ENOTFOUND. */
 int sign_target_get_tag(json_t **doc, struct cnai_oci_desc *d,
 			struct sign_target *t, const char *tag);
+/*
+ * Notes an attachment that verification skips: {"entry": `entry`,
+ * "reason": the last error's message} is appended to `skipped` and the
+ * error cleared. 0 for a bad entry (CNAI_EINVALID, CNAI_ECHECK: not JSON,
+ * over 4 MiB, not a manifest, not what its digest says): one bad entry
+ * must not hide the signatures next to it. Any other `err` (a registry
+ * that cannot be reached) is returned as it is.
+ */
+int sign_target_skip(json_t *skipped, const char *entry, int err);
+
+/*
+ * For verification: the attachment manifest under `tag` (".sig", ".att"),
+ * a JSON object with a "layers" array of at most CNAI_OCI_MAX_LAYERS (the
+ * caller checks each layer). *doc is NULL when there is none, and when it
+ * is bad (then noted in `skipped`, see sign_target_skip()).
+ */
+int sign_target_get_attachment(json_t **doc, json_t *skipped,
+			       struct sign_target *t, const char *tag);
+
+/*
+ * The end of a verification. When `verified` (a JSON array) is empty:
+ * CNAI_ECHECK "no WHAT of REF verifies: " with `why` (each rejection's
+ * reason, "; "-separated; may be empty) and each skipped entry. Else 0,
+ * each skipped entry said on stderr ("cnai: skipped ENTRY: REASON").
+ */
+int sign_verify_finish(struct cnai_ctx *ctx, const char *what,
+		       const char *ref, json_t *verified, json_t *skipped,
+		       struct cnai_buf *why);
+
+/*
+ * Prints what verified: the JSON array of claims, as cosign does, with or
+ * without --json, so that scripts written for cosign's output read ours.
+ * Skipped entries are said on stderr by sign_verify_finish() only.
+ */
+int sign_verify_print(struct cnai_ctx *ctx, json_t *verified);
+
 /* A manifest by digest, checked against it (4 MiB at most). */
 int sign_target_read_manifest(struct cnai_buf *out, struct sign_target *t,
 			      const char *digest);

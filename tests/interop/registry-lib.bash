@@ -60,6 +60,16 @@ stop_registry() {
 	return 0
 }
 
+# fake_put REPO REF FILE [MEDIA_TYPE]: FILE stored as is as the manifest
+# REF of the scripted registry's REPO (docker-registry would check it).
+fake_put() {
+	local token
+	token=$(curl -fsS "http://$FAKE_REG/token" | jq -r .token)
+	curl -fsS -X PUT -H "Authorization: Bearer $token" \
+		-H "Content-Type: ${4:-application/vnd.oci.image.manifest.v1+json}" \
+		--data-binary @"$3" "http://$FAKE_REG/v2/$1/manifests/$2" >/dev/null
+}
+
 # A few files to pack, in the current folder under src/.
 make_files() {
 	mkdir -p src/sub
@@ -164,3 +174,4 @@ stop_fakes() {
 	FAKE_PIDS=
 	return 0
 }
+stop_fake() { stop_fakes; }

@@ -145,7 +145,8 @@ verify_fails() {
 	cnai sign image "$REPO:v1" --key cosign.key --format bundle >/dev/null
 	assert_equal "$(get "$NAME/manifests/sha256-$HEX" "$INDEX" | jq -r '.manifests | length')" 2
 	run --separate-stderr cnai sign verify "$REPO:v1" --key cosign.pub --json
-	assert_equal "$(jq length <<<"$output")" 3
+	assert_equal "$(jq 'length' <<<"$output")" 3
+	assert_equal "$stderr" ""
 }
 
 @test "a bad --format is a usage error and writes nothing; verify takes no --format" {
@@ -170,7 +171,7 @@ verify_fails() {
 	assert_equal "$(get "$NAME/manifests/sha256-$HEX" "$INDEX" | jq '.manifests | length')" 1
 }
 
-@test "a sha256-<hex> tag that is not an index is refused, not overwritten" {
+@test "a sha256-<hex> tag that is not an index is refused by sign, not overwritten, and skipped by verify" {
 	get "$NAME/manifests/v1" >squatter.json
 	put_manifest "$NAME" "sha256-$HEX" squatter.json
 	run --separate-stderr cnai sign image "$REPO:v1" --key cosign.key --format bundle
@@ -178,8 +179,12 @@ verify_fails() {
 	assert_equal "$stderr" "cnai: error: tag 'sha256-$HEX' is not an image index"
 	assert_equal "$(get "$NAME/manifests/sha256-$HEX" | sha256sum | cut -c1-64)" "$(sha256sum <squatter.json | cut -c1-64)"
 	run --separate-stderr cnai sign verify "$REPO:v1" --key cosign.pub
-	[ "$status" -eq 2 ]
-	assert_equal "$stderr" "cnai: error: tag 'sha256-$HEX' is not an image index"
+	[ "$status" -eq 1 ]
+	assert_equal "$stderr" "cnai: error: no signature of $REPO:v1 verifies: referrers of $DIGEST: tag 'sha256-$HEX' is not an image index"
+	cnai sign image "$REPO:v1" --key cosign.key >/dev/null
+	run --separate-stderr cnai sign verify "$REPO:v1" --key cosign.pub
+	[ "$status" -eq 0 ]
+	assert_equal "$(grep '^cnai: ' <<<"$stderr")" "cnai: skipped referrers of $DIGEST: tag 'sha256-$HEX' is not an image index"
 }
 
 @test "no .sig and no bundle: exit 1, no signatures found" {

@@ -1209,7 +1209,8 @@ static json_t *datasets_json(const struct job *j)
 {
 	json_t *a = json_array();
 
-	json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "role", "train",
+	json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "role",
+					   "train",
 					   "path", j->c->v[K_DATA], "digest",
 					   j->d->digest, "rows",
 					   (json_int_t)j->d->t->nrows));
@@ -1304,8 +1305,13 @@ static int train_one(struct job *j, const char *dir, json_t **result)
 		if (keys[i].param && j->c->v[i])
 			json_object_set_new(training, keys[i].param,
 					    json_string(j->c->v[i]));
-	extra = json_pack("{s:o, s:s, s:o, s:o, s:i, s:i, s:s}", "metrics",
-			  json_deep_copy(metrics), "run", j->run->uuid,
+	/*
+	 * Only what the data, options and seed decide goes in the folder
+	 * (no run id, no time), so the same training gives the same bytes,
+	 * version and image digests; the run is recorded in the store.
+	 */
+	extra = json_pack("{s:o, s:o, s:o, s:i, s:i, s:s}", "metrics",
+			  json_deep_copy(metrics),
 			  "datasets", datasets_json(j), "training", training,
 			  "epochs_trained", j->last_epoch, "best_epoch", fin.epoch,
 			  "device", j->be->name);

@@ -200,17 +200,16 @@ static int parse_double(double *out, const char *s, const char *opt)
 	return 0;
 }
 
+/* An int option (`opt` without its dashes) in [min, INT32_MAX]. */
 static int parse_int(int *out, const char *s, const char *opt, int min)
 {
+	char name[64];
 	int64_t v;
 	int err;
 
-	if ((err = cnai_opt_int64(&v, s, opt)) < 0)
+	snprintf(name, sizeof(name), "--%s", opt);
+	if ((err = cnai_opt_int_range(&v, s, name, min, INT32_MAX)) < 0)
 		return err;
-	if (v < min || v > INT32_MAX)
-		return cnai_error_set(CNAI_EUSAGE,
-				      "--%s: must be at least %d, not %s", opt,
-				      min, s);
 	*out = (int)v;
 	return 0;
 }

@@ -1314,7 +1314,9 @@ static int train_one(struct job *j, const char *dir, json_t **result)
 			  "datasets", datasets_json(j), "training", training,
 			  "epochs_trained", j->last_epoch, "best_epoch", fin.epoch,
 			  "device", j->be->name);
+	/* read it back as predict will before anything records it */
 	if ((err = cnai_ml_model_save(m, out, extra)) < 0 ||
+	    (err = cnai_ml_model_check_saved(m, out)) < 0 ||
 	    (err = log_model_artifacts(j, out)) < 0)
 		goto cleanup;
 	if (j->c->v[K_REGISTER] && !j->parent) {

@@ -23,6 +23,7 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "commands/commands.h"
+#include "core/data/csv.h"
 #include "core/data/number.h"
 #include "core/data/table.h"
 #include "core/ml/infer.h"
@@ -539,35 +540,28 @@ static void data_release(struct data *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = list;
-
-	while (p && *p) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-
-		if (len == n && !strncmp(p, name, n))
-			return 1;
-		p = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-/* Every name of a comma list must be a column. */
-static int check_columns(const struct cnai_dtable *t, const char *list,
-			 const char *opt)
+/*
+ * Sets keep[c] = `mark` for each column c named in the comma list; every
+ * name must be a column. One hash lookup a name, so a long list over a
+ * wide file stays linear.
+ */
+static int mark_columns(unsigned char *keep, const struct cnai_dtable *t,
+			const char *list, const char *opt, unsigned char mark)
 {
 	char *dup = list ? strdup(list) : NULL, *save = NULL, *tok;
+	long col;
 	int err = 0;
 
+	if (list && !dup)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
 	for (tok = dup ? strtok_r(dup, ",", &save) : NULL; tok && !err;
 	     tok = strtok_r(NULL, ",", &save))
-		if (cnai_dtable_find(t, tok) < 0)
+		if ((col = cnai_dtable_find(t, tok)) < 0)
 			err = cnai_error_set(CNAI_EINVALID,
 					     "%s: no column '%s' (%s)", t->path,
 					     tok, opt);
+		else
+			keep[col] = mark;
 	free(dup);
 	return err;
 }
@@ -670,6 +664,7 @@ static int load_data(struct data *d, const struct cfg *c)
 	const char *tname[1] = { target };
 	enum cnai_col_type ttype[1] = { CNAI_COL_STRING };
 	size_t *cols = NULL, *rows = NULL, ncols = 0, i, tcol, vtcol = 0;
+	unsigned char *keep = NULL;
 	double *ybuf = NULL;
 	uint64_t rng = c->t.seed ^ 0x5b117ull;
 	int err;
@@ -688,16 +683,18 @@ static int load_data(struct data *d, const struct cfg *c)
 				      "%s: no column '%s' (--target)",
 				      c->v[K_DATA], target);
 	tcol = (size_t)cnai_dtable_find(d->t, target);
-	if ((err = check_columns(d->t, c->v[K_FEATURES], "--features")) < 0 ||
-	    (err = check_columns(d->t, c->v[K_DROP], "--drop")) < 0)
-		return err;
-	if (!(cols = calloc(d->t->ncols, sizeof(*cols))))
-		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if (!(cols = calloc(d->t->ncols, sizeof(*cols))) ||
+	    !(keep = malloc(d->t->ncols))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	memset(keep, !c->v[K_FEATURES], d->t->ncols);
+	if ((err = mark_columns(keep, d->t, c->v[K_FEATURES], "--features",
+				1)) < 0 ||
+	    (err = mark_columns(keep, d->t, c->v[K_DROP], "--drop", 0)) < 0)
+		goto cleanup;
 	for (i = 0; i < d->t->ncols; i++)
-		if (i != tcol &&
-		    (!c->v[K_FEATURES] ||
-		     in_list(c->v[K_FEATURES], d->t->cols[i].name)) &&
-		    !in_list(c->v[K_DROP], d->t->cols[i].name))
+		if (i != tcol && keep[i])
 			cols[ncols++] = i;
 	if (!ncols) {
 		err = cnai_error_set(CNAI_EINVALID, "%s: no feature columns",
@@ -834,6 +831,15 @@ static int load_data(struct data *d, const struct cfg *c)
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
+	/* --test is read at the end; a file that cannot be (a directory)
+	 * is refused now, before the run exists */
+	if (c->v[K_TEST]) {
+		struct cnai_csv_reader *tr = NULL;
+
+		if ((err = cnai_csv_open(&tr, c->v[K_TEST], c->delim)) < 0)
+			goto cleanup;
+		cnai_csv_close(tr);
+	}
 	if ((err = cnai_sha256_file(d->digest, &d->size, c->v[K_DATA])) < 0 ||
 	    (d->vt && (err = cnai_sha256_file(d->vdigest, &d->vsize,
 					      c->v[K_VALID])) < 0) ||
@@ -841,6 +847,7 @@ static int load_data(struct data *d, const struct cfg *c)
 						     c->v[K_TEST])) < 0))
 		goto cleanup;
 cleanup:
+	free(keep);
 	free(cols);
 	free(rows);
 	free(ybuf);

@@ -110,7 +110,9 @@ static void index_find(long *out, size_t *at, const struct str_index *ix,
 	for (; ix->slot[h] >= 0; h = (h + 1) & (ix->cap - 1)) {
 		const char *k = key(owner, (size_t)ix->slot[h]);
 
-		if (!strncmp(k, s, len) && !k[len]) {
+		/* s may hold a NUL (a cell "a\0b"), which strncmp would
+		 * take for its end and then read past a shorter key */
+		if (strnlen(k, len + 1) == len && !memcmp(k, s, len)) {
 			*out = ix->slot[h];
 			break;
 		}

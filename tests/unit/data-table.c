@@ -76,6 +76,9 @@ static void test_table__bad_text_is_located(void **state)
 		     ":5:2: column 'b': the value is not valid UTF-8");
 	EXPECT_ERROR(fx, "a,b\n1,x\n2,y\0z\n",
 		     ":3:4: column 'b': the value holds a NUL byte");
+	/* a known category, then a NUL: the lookup once read past "x" */
+	EXPECT_ERROR(fx, "a,b\n1,x\n2,x\0z\n",
+		     ":3:4: column 'b': the value holds a NUL byte");
 }
 
 static void test_table__duplicate_names_are_refused(void **state)

@@ -160,19 +160,36 @@ int cnai_opt_keyvalue(char **dup, const char **key, const char **value,
 	return 0;
 }
 
-int cnai_opt_int64(int64_t *out, const char *arg, const char *option)
+int cnai_opt_int_range(int64_t *out, const char *arg, const char *option,
+		       int64_t min, int64_t max)
 {
 	char *end;
 	long long v;
 
 	errno = 0;
 	v = strtoll(arg, &end, 10);
-	if (errno || end == arg || *end)
+	/* strtoll skips leading space, which no number on a command line
+	 * has; past the int64 range it clamps and sets ERANGE */
+	if (end == arg || *end || (errno && errno != ERANGE) ||
+	    *arg == ' ' || (*arg >= '\t' && *arg <= '\r'))
 		return cnai_error_set(CNAI_EUSAGE,
 				      "%s: '%s' is not a whole number", option,
 				      arg);
+	if (v < min || (errno == ERANGE && v < 0))
+		return cnai_error_set(CNAI_EUSAGE,
+				      "%s: must be at least %lld, not %s",
+				      option, (long long)min, arg);
+	if (v > max || errno == ERANGE)
+		return cnai_error_set(CNAI_EUSAGE,
+				      "%s: '%s' is too large (at most %lld)",
+				      option, arg, (long long)max);
 	*out = v;
 	return 0;
+}
+
+int cnai_opt_int64(int64_t *out, const char *arg, const char *option)
+{
+	return cnai_opt_int_range(out, arg, option, INT64_MIN, INT64_MAX);
 }
 
 int cnai_unknown_subcommand(const char *cmd, const char *bad,

@@ -44,7 +44,15 @@ void cnai_getopt_reset(void);
 /* Splits "KEY=VALUE": key and value point into a copy in *dup. */
 int cnai_opt_keyvalue(char **dup, const char **key, const char **value,
 		      const char *arg, const char *what);
-/* Parses a whole int64 ("--limit 10"); CNAI_EUSAGE naming the option. */
+/*
+ * Parses a whole number in [min, max] ("--batch-size 32"); CNAI_EUSAGE
+ * naming the option: "OPTION: 'x' is not a whole number", "OPTION: must
+ * be at least MIN, not N", "OPTION: 'N' is too large (at most MAX)",
+ * whatever the value's size (a number past int64 included).
+ */
+int cnai_opt_int_range(int64_t *out, const char *arg, const char *option,
+		       int64_t min, int64_t max);
+/* cnai_opt_int_range over all of int64 ("--limit 10"). */
 int cnai_opt_int64(int64_t *out, const char *arg, const char *option);
 
 /*

@@ -23,6 +23,7 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "commands/commands.h"
+#include "core/data/csv.h"
 #include "core/data/number.h"
 #include "core/data/table.h"
 #include "core/ml/infer.h"
@@ -200,17 +201,16 @@ static int parse_double(double *out, const char *s, const char *opt)
 	return 0;
 }
 
+/* An int option (`opt` without its dashes) in [min, INT32_MAX]. */
 static int parse_int(int *out, const char *s, const char *opt, int min)
 {
+	char name[64];
 	int64_t v;
 	int err;
 
-	if ((err = cnai_opt_int64(&v, s, opt)) < 0)
+	snprintf(name, sizeof(name), "--%s", opt);
+	if ((err = cnai_opt_int_range(&v, s, name, min, INT32_MAX)) < 0)
 		return err;
-	if (v < min || v > INT32_MAX)
-		return cnai_error_set(CNAI_EUSAGE,
-				      "--%s: must be at least %d, not %s", opt,
-				      min, s);
 	*out = (int)v;
 	return 0;
 }
@@ -540,35 +540,28 @@ static void data_release(struct data *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = list;
-
-	while (p && *p) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-
-		if (len == n && !strncmp(p, name, n))
-			return 1;
-		p = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-/* Every name of a comma list must be a column. */
-static int check_columns(const struct cnai_dtable *t, const char *list,
-			 const char *opt)
+/*
+ * Sets keep[c] = `mark` for each column c named in the comma list; every
+ * name must be a column. One hash lookup a name, so a long list over a
+ * wide file stays linear.
+ */
+static int mark_columns(unsigned char *keep, const struct cnai_dtable *t,
+			const char *list, const char *opt, unsigned char mark)
 {
 	char *dup = list ? strdup(list) : NULL, *save = NULL, *tok;
+	long col;
 	int err = 0;
 
+	if (list && !dup)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
 	for (tok = dup ? strtok_r(dup, ",", &save) : NULL; tok && !err;
 	     tok = strtok_r(NULL, ",", &save))
-		if (cnai_dtable_find(t, tok) < 0)
+		if ((col = cnai_dtable_find(t, tok)) < 0)
 			err = cnai_error_set(CNAI_EINVALID,
 					     "%s: no column '%s' (%s)", t->path,
 					     tok, opt);
+		else
+			keep[col] = mark;
 	free(dup);
 	return err;
 }
@@ -671,6 +664,7 @@ static int load_data(struct data *d, const struct cfg *c)
 	const char *tname[1] = { target };
 	enum cnai_col_type ttype[1] = { CNAI_COL_STRING };
 	size_t *cols = NULL, *rows = NULL, ncols = 0, i, tcol, vtcol = 0;
+	unsigned char *keep = NULL;
 	double *ybuf = NULL;
 	uint64_t rng = c->t.seed ^ 0x5b117ull;
 	int err;
@@ -689,16 +683,18 @@ static int load_data(struct data *d, const struct cfg *c)
 				      "%s: no column '%s' (--target)",
 				      c->v[K_DATA], target);
 	tcol = (size_t)cnai_dtable_find(d->t, target);
-	if ((err = check_columns(d->t, c->v[K_FEATURES], "--features")) < 0 ||
-	    (err = check_columns(d->t, c->v[K_DROP], "--drop")) < 0)
-		return err;
-	if (!(cols = calloc(d->t->ncols, sizeof(*cols))))
-		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if (!(cols = calloc(d->t->ncols, sizeof(*cols))) ||
+	    !(keep = malloc(d->t->ncols))) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	memset(keep, !c->v[K_FEATURES], d->t->ncols);
+	if ((err = mark_columns(keep, d->t, c->v[K_FEATURES], "--features",
+				1)) < 0 ||
+	    (err = mark_columns(keep, d->t, c->v[K_DROP], "--drop", 0)) < 0)
+		goto cleanup;
 	for (i = 0; i < d->t->ncols; i++)
-		if (i != tcol &&
-		    (!c->v[K_FEATURES] ||
-		     in_list(c->v[K_FEATURES], d->t->cols[i].name)) &&
-		    !in_list(c->v[K_DROP], d->t->cols[i].name))
+		if (i != tcol && keep[i])
 			cols[ncols++] = i;
 	if (!ncols) {
 		err = cnai_error_set(CNAI_EINVALID, "%s: no feature columns",
@@ -835,6 +831,15 @@ static int load_data(struct data *d, const struct cfg *c)
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
+	/* --test is read at the end; a file that cannot be (a directory)
+	 * is refused now, before the run exists */
+	if (c->v[K_TEST]) {
+		struct cnai_csv_reader *tr = NULL;
+
+		if ((err = cnai_csv_open(&tr, c->v[K_TEST], c->delim)) < 0)
+			goto cleanup;
+		cnai_csv_close(tr);
+	}
 	if ((err = cnai_sha256_file(d->digest, &d->size, c->v[K_DATA])) < 0 ||
 	    (d->vt && (err = cnai_sha256_file(d->vdigest, &d->vsize,
 					      c->v[K_VALID])) < 0) ||
@@ -842,6 +847,7 @@ static int load_data(struct data *d, const struct cfg *c)
 						     c->v[K_TEST])) < 0))
 		goto cleanup;
 cleanup:
+	free(keep);
 	free(cols);
 	free(rows);
 	free(ybuf);
@@ -1209,7 +1215,8 @@ static json_t *datasets_json(const struct job *j)
 {
 	json_t *a = json_array();
 
-	json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "role", "train",
+	json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "role",
+					   "train",
 					   "path", j->c->v[K_DATA], "digest",
 					   j->d->digest, "rows",
 					   (json_int_t)j->d->t->nrows));
@@ -1304,12 +1311,19 @@ static int train_one(struct job *j, const char *dir, json_t **result)
 		if (keys[i].param && j->c->v[i])
 			json_object_set_new(training, keys[i].param,
 					    json_string(j->c->v[i]));
-	extra = json_pack("{s:o, s:s, s:o, s:o, s:i, s:i, s:s}", "metrics",
-			  json_deep_copy(metrics), "run", j->run->uuid,
+	/*
+	 * Only what the data, options and seed decide goes in the folder
+	 * (no run id, no time), so the same training gives the same bytes,
+	 * version and image digests; the run is recorded in the store.
+	 */
+	extra = json_pack("{s:o, s:o, s:o, s:i, s:i, s:s}", "metrics",
+			  json_deep_copy(metrics),
 			  "datasets", datasets_json(j), "training", training,
 			  "epochs_trained", j->last_epoch, "best_epoch", fin.epoch,
 			  "device", j->be->name);
+	/* read it back as predict will before anything records it */
 	if ((err = cnai_ml_model_save(m, out, extra)) < 0 ||
+	    (err = cnai_ml_model_check_saved(m, out)) < 0 ||
 	    (err = log_model_artifacts(j, out)) < 0)
 		goto cleanup;
 	if (j->c->v[K_REGISTER] && !j->parent) {

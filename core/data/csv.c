@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util/error.h"
@@ -31,12 +32,14 @@ struct cnai_csv_reader {
 	struct cnai_csv_field *fields;
 	size_t fields_cap;
 	struct cnai_csv_record rec;
+	size_t rec_start, rec_used; /* the last record's raw bytes in buf */
 	int first;
 };
 
 int cnai_csv_open(struct cnai_csv_reader **out, const char *path, char delim)
 {
 	struct cnai_csv_reader *r = calloc(1, sizeof(*r));
+	struct stat sb;
 
 	*out = NULL;
 	if (!r)
@@ -46,6 +49,17 @@ int cnai_csv_open(struct cnai_csv_reader **out, const char *path, char delim)
 		int err = cnai_error_set_errno(errno == ENOENT ? CNAI_ENOTFOUND
 							      : CNAI_ERROR,
 					       "cannot read '%s'", path);
+		free(r);
+		return err;
+	}
+	/* read() would fail later with EISDIR, a runtime error; a directory
+	 * where a CSV file belongs is bad input */
+	if (fstat(r->fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		int err = cnai_error_set(CNAI_EINVALID, "'%s' is a directory",
+					 path);
+
+		if (r->fd > 0)
+			close(r->fd);
 		free(r);
 		return err;
 	}
@@ -135,10 +149,15 @@ static int ensure_out(struct cnai_csv_reader *r, size_t need)
 	return 0;
 }
 
-static int push_field(struct cnai_csv_reader *r, size_t nf)
+static int push_field(struct cnai_csv_reader *r, size_t nf, uint64_t nl)
 {
 	struct cnai_csv_field *g;
 
+	if (nf >= CNAI_CSV_MAX_FIELDS)
+		return cnai_error_set(CNAI_EINVALID,
+				      "%s:%llu: more than %u fields, the limit",
+				      r->path, (unsigned long long)(r->line + nl),
+				      CNAI_CSV_MAX_FIELDS);
 	if (nf < r->fields_cap)
 		return 0;
 	r->fields_cap = r->fields_cap ? r->fields_cap * 2 : 64;
@@ -168,7 +187,7 @@ static int parse_record(struct cnai_csv_reader *r, size_t *nf_out,
 	for (;;) {
 		size_t fstart = o;
 
-		if ((err = push_field(r, nf)) < 0)
+		if ((err = push_field(r, nf, nl)) < 0)
 			return err;
 		if (p < e && *p == '"') {
 			p++;
@@ -302,6 +321,8 @@ int cnai_csv_next(struct cnai_csv_reader *r, const struct cnai_csv_record **rec,
 	r->rec.fields = r->fields;
 	r->rec.nfields = nf;
 	r->rec.line = r->line;
+	r->rec_start = r->start;
+	r->rec_used = used;
 	r->line += lines;
 	r->start += used;
 	r->consumed += used;
@@ -312,4 +333,83 @@ int cnai_csv_next(struct cnai_csv_reader *r, const struct cnai_csv_record **rec,
 				      r->path, (unsigned long long)r->rec.line,
 				      expect, nf);
 	return 1;
+}
+
+void cnai_csv_locate(const struct cnai_csv_reader *r, size_t field,
+		     size_t off, uint64_t *line, uint64_t *col)
+{
+	const char *p = r->buf + r->rec_start, *e = p + r->rec_used;
+	uint64_t ln = r->rec.line, c = 1;
+	size_t f = 0, k = 0;
+	int quoted;
+
+	for (;;) {
+		/* field f starts at p */
+		quoted = p < e && *p == '"';
+		if (quoted) {
+			p++, c++;
+		}
+		while (p < e) {
+			if (quoted && *p == '"') {
+				if (p + 1 < e && p[1] == '"') {
+					if (f == field && k++ == off)
+						break;
+					p += 2, c += 2;
+					continue;
+				}
+				quoted = 0;
+				p++, c++;
+				continue;
+			}
+			if (!quoted &&
+			    (*p == r->delim || *p == '\n' || *p == '\r'))
+				break;
+			if (f == field && k++ == off)
+				break;
+			if (*p == '\n')
+				ln++, c = 1;
+			else
+				c++;
+			p++;
+		}
+		if (f == field || p >= e || *p != r->delim)
+			break;
+		p++, c++, f++;
+	}
+	*line = ln;
+	*col = c;
+}
+
+size_t cnai_csv_text_len(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+
+	while (p < e) {
+		unsigned char b = *p;
+		size_t n, i;
+		uint32_t cp;
+
+		if (b >= 0x01 && b < 0x80) {
+			p++;
+			continue;
+		}
+		if (b >= 0xc2 && b <= 0xdf)
+			n = 1, cp = b & 0x1f;
+		else if (b >= 0xe0 && b <= 0xef)
+			n = 2, cp = b & 0x0f;
+		else if (b >= 0xf0 && b <= 0xf4)
+			n = 3, cp = b & 0x07;
+		else
+			break; /* NUL, a continuation byte, 0xc0-0xc1, 0xf5+ */
+		if ((size_t)(e - p) <= n)
+			break;
+		for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
+			cp = cp << 6 | (p[i] & 0x3f);
+		if (i <= n || (n == 2 && cp < 0x800) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			break;
+		p += n + 1;
+	}
+	return (size_t)(p - (const unsigned char *)s);
 }

@@ -34,6 +34,7 @@ struct cnai_dtable {
 	struct cnai_col *cols;
 	float *values;   /* nrows x ncols */
 	uint64_t *lines; /* the file line of each row, for messages */
+	void *names;     /* internal: column name hash */
 };
 
 /* Column typing for a load: `names[i]` gets `types[i]`, others `other`. */
@@ -49,12 +50,15 @@ struct cnai_dtable_opts {
  * Loads the CSV at `path`. Errors, each CNAI_EINVALID naming the file (and
  * line, column): an empty file, a malformed record (csv.h), a number
  * column cell that is not a number ("FILE:LINE: column 'x': 'abc' is not
- * a number"), a NaN or infinite value, duplicate column names, no data
- * rows. CNAI_ENOTFOUND for a missing file.
+ * a number"), a NaN, infinite or out-of-float32 value, a column name or
+ * category that is not UTF-8 ("FILE:LINE:COL: ..."), duplicate column
+ * names, no data rows, a directory. CNAI_ENOTFOUND for a missing file.
+ * Time and memory are linear in the file (hashes for names and
+ * categories); at most CNAI_CSV_MAX_FIELDS columns.
  */
 int cnai_dtable_load(struct cnai_dtable **out, const char *path,
 		     const struct cnai_dtable_opts *opts);
-/* Index of the column named `name`, or -1. */
+/* Index of the column named `name`, or -1 (a hash lookup). */
 long cnai_dtable_find(const struct cnai_dtable *t, const char *name);
 /* The text of row r's cell in string column c ("" when empty). */
 const char *cnai_dtable_str(const struct cnai_dtable *t, size_t r, size_t c);

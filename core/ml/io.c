@@ -7,6 +7,7 @@
 #include "core/ml/io.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -429,5 +430,77 @@ cleanup:
 		*json_out = j;
 	else
 		json_decref(j);
+	return 0;
+}
+
+/* What differs between the trained model a and the loaded b, or NULL. */
+static const char *model_diff(const struct cnai_ml_model *a,
+			      const struct cnai_ml_model *b)
+{
+	size_t i, k;
+
+	/* the activation only matters between layers */
+	if (a->kind != b->kind || a->head != b->head ||
+	    (a->nlayers > 1 && a->act != b->act))
+		return "another model kind, head or activation";
+	if (a->prep.n != b->prep.n || a->prep.width != b->prep.width)
+		return "another number of features";
+	for (i = 0; i < a->prep.n; i++) {
+		const struct cnai_ml_feature *x = &a->prep.f[i],
+					     *y = &b->prep.f[i];
+
+		if (!x->name || !y->name || strcmp(x->name, y->name) ||
+		    x->categorical != y->categorical || x->ncats != y->ncats)
+			return "another feature";
+		for (k = 0; k < x->ncats; k++)
+			if (strcmp(x->cats[k], y->cats[k]))
+				return "other categories";
+	}
+	if (!a->target || !b->target || strcmp(a->target, b->target))
+		return "another target name";
+	if (a->nclasses != b->nclasses && cnai_ml_model_is_classifier(a))
+		return "other classes";
+	for (k = 0; cnai_ml_model_is_classifier(a) && k < a->nclasses; k++)
+		if (strcmp(a->classes[k], b->classes[k]))
+			return "other classes";
+	if (a->nlayers != b->nlayers)
+		return "other layers";
+	for (i = 0; i < a->nlayers; i++) {
+		const struct cnai_ml_dense *x = &a->layers[i],
+					   *y = &b->layers[i];
+
+		if (x->in != y->in || x->out != y->out ||
+		    memcmp(x->w, y->w, (size_t)x->in * x->out * sizeof(float)) ||
+		    memcmp(x->b, y->b, (size_t)x->out * sizeof(float)))
+			return "other weights";
+	}
+	return NULL;
+}
+
+int cnai_ml_model_check_saved(const struct cnai_ml_model *m,
+			      const char *dir)
+{
+	struct cnai_ml_model *back = NULL;
+	const char *what;
+	int err;
+
+	if ((err = cnai_ml_model_load(&back, NULL, dir)) < 0) {
+		const struct cnai_error *e = cnai_error_last();
+		char why[sizeof(e->message)];
+
+		/* the message is about to be overwritten: copy it first */
+		snprintf(why, sizeof(why), "%s",
+			 e ? e->message : cnai_strerror(err));
+		/* our own file: a runtime failure, not the user's input */
+		return cnai_error_set(CNAI_ERROR,
+				      "the model written to '%s' does not load "
+				      "back (%s)", dir, why);
+	}
+	what = model_diff(m, back);
+	cnai_ml_model_free(back);
+	if (what)
+		return cnai_error_set(CNAI_ERROR,
+				      "the model written to '%s' loads back "
+				      "with %s", dir, what);
 	return 0;
 }

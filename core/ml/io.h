@@ -6,7 +6,7 @@
  *                      dense_<i>.bias [out], F32
  *   cnai-model.json    features and their order, preprocessing, classes,
  *                      architecture, and what the caller adds (metrics,
- *                      run id, dataset digests, training options)
+ *                      dataset digests, training options)
  * cnai predict reads the last two.
  */
 #ifndef CNAI_CORE_ML_IO_H
@@ -37,6 +37,17 @@ json_t *cnai_ml_model_json(const struct cnai_ml_model *m);
  */
 int cnai_ml_model_load(struct cnai_ml_model **out, json_t **json_out,
 		       const char *dir);
+
+/*
+ * Loads the folder `dir` as predict and serve do and compares it with
+ * `m`, the model saved there: kind, head, features (names, kinds,
+ * categories), classes or target scaling, layer shapes and weights, bit
+ * for bit. A model that does not load back as trained must never be
+ * registered. 0 when equal; CNAI_ERROR naming the folder and what
+ * differs (the message of the load that failed, if it failed).
+ */
+int cnai_ml_model_check_saved(const struct cnai_ml_model *m,
+			      const char *dir);
 
 /* safetensors file of m's weights into `buf`. */
 int cnai_ml_safetensors_write(struct cnai_buf *buf,

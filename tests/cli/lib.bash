@@ -117,6 +117,19 @@ SCRIPT
 	chmod +x train.sh
 }
 
+# Runs `cnai -q ARGS...` and expects exit status $1, the one-line error
+# "cnai: error: $2", nothing on stdout, and the store as it was.
+cnai_fails() {
+	local want=$1 msg=$2 before
+	shift 2
+	before=$(store_state)
+	run --separate-stderr cnai -q "$@"
+	[ "$status" -eq "$want" ] || { echo "exit $status: $stderr"; return 1; }
+	assert_equal "$stderr" "cnai: error: $msg" || return 1
+	[ -z "$output" ] || { echo "stdout: $output"; return 1; }
+	assert_equal "$(store_state)" "$before"
+}
+
 # A small CSV dataset: 3 rows, 2 columns.
 make_data_csv() {
 	printf 'x,y\n1,2\n3,4\n5,6\n' >"${1:-data.csv}"

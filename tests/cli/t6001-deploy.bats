@@ -2,29 +2,18 @@
 # cnai deploy: every target and option combination is validated by the
 # offline strict schema validator (tools/k8s-validate); images are
 # by the digest cnai package recorded; values can never change structure.
-load lib
+load deploy
 
 VALIDATE="$CNAI_ROOT/tools/k8s-validate"
 
 setup_file() {
-	export SOURCE_DATE_EPOCH=1700000000 COSIGN_PASSWORD=x
-	FIXTURE="$BATS_FILE_TMPDIR/fixture"
-	mkdir -p "$FIXTURE/m" && cd "$FIXTURE"
-	"$CNAI_BIN" init >/dev/null
-	echo weights >m/model.onnx
-	echo '{"features":[]}' >m/cnai-model.json
-	"$CNAI_BIN" model register digits m >/dev/null
-	"$CNAI_BIN" package digits >/dev/null
+	export COSIGN_PASSWORD=x
+	deploy_fixture
 	"$CNAI_BIN" package digits --format modelcar >/dev/null
 	echo v2 >m/model.onnx
 	"$CNAI_BIN" model register digits m >/dev/null
 	"$CNAI_BIN" package digits@2 >/dev/null
 	"$CNAI_BIN" sign keygen >/dev/null 2>&1
-}
-
-setup() {
-	setup_common
-	cp -a "$BATS_FILE_TMPDIR/fixture/." .
 }
 
 validate() {

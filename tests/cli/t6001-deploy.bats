@@ -176,7 +176,7 @@ TXT
 	before=$(store_state)
 	run --separate-stderr cnai deploy digits@1 --name Bad_Name
 	[ "$status" -eq 2 ]
-	assert_equal "$stderr" "cnai: error: --name 'Bad_Name' is not a valid name: lowercase letters, digits and '-', starting with a letter, at most 63 (DNS-1035)"
+	assert_equal "$stderr" "cnai: error: --name 'Bad_Name' is not a DNS-1035 label: it has a character other than a-z 0-9 '-'"
 	run --separate-stderr cnai deploy digits@1 --canary 150
 	[ "$status" -eq 2 ]
 	assert_equal "$stderr" "cnai: error: --canary: 150 is not 0 to 100"

@@ -19,10 +19,11 @@
 #include <strings.h>
 
 #include "core/util/error.h"
+#include "core/util/yaml.h"
 #include "registry/reference.h"
 #include "core/util/banned.h"
 
-enum { NAME_MAX_LEN = 63, SUBDOMAIN_MAX_LEN = 253, SHOW_MAX = 100 };
+enum { NAME_MAX_LEN = 63, SUBDOMAIN_MAX_LEN = 253, SHOW_MAX = 80 };
 
 static int fail(struct cnai_buf *why, const char *reason)
 {
@@ -44,39 +45,6 @@ static int is_digit(int c)
 static int is_alnum(int c)
 {
 	return is_lower(c) || is_digit(c) || (c >= 'A' && c <= 'Z');
-}
-
-/*
- * The length of the UTF-8 sequence at s (1 to 4) with its code point in
- * *cp, or 0 when it is not valid UTF-8: overlong forms, surrogates and
- * code points past U+10FFFF are refused, as a JSON encoder would.
- */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	size_t n, i;
-	uint32_t c = s[0], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0)
-		n = 2, c &= 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		n = 3, c &= 0x0f, min = 0x800;
-	else if ((c & 0xf8) == 0xf0)
-		n = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
 }
 
 /* C0, DEL, C1, and the line and paragraph separators U+2028, U+2029. */
@@ -350,7 +318,7 @@ static int utf8_text(const char *s, int one_line, struct cnai_buf *why)
 	size_t n;
 
 	for (; *p; p += n) {
-		if (!(n = utf8_next(p, &c)))
+		if (!(n = cnai_yaml_utf8_next(p, &c)))
 			return fail(why, "it is not valid UTF-8");
 		if (one_line && is_control(c))
 			return fail(why, "it has a control character");
@@ -737,7 +705,7 @@ static void show(struct cnai_buf *out, const char *s, size_t n)
 	uint32_t c;
 
 	for (; p < end && shown < SHOW_MAX; p += len, shown++) {
-		len = utf8_next(p, &c);
+		len = cnai_yaml_utf8_next(p, &c);
 		if (len && p + len > end)
 			len = 0;
 		if (len && c == '\n')

@@ -136,7 +136,7 @@ enum cnai_validate_rule {
  * Checks `value` of command-line option `flag` (NULL value: nothing to
  * check). 0, or CNAI_EUSAGE with "FLAG 'VALUE' is not RULE: WHY", the
  * value shown with control characters and bytes that are not UTF-8
- * escaped (\n, \x01), and cut after 100 characters.
+ * escaped (\n, \x01), and cut after 80 characters.
  */
 int cnai_validate_flag(const char *flag, const char *value,
 		       enum cnai_validate_rule rule);

@@ -612,6 +612,51 @@ static enum cnai_yaml_type plain_type(const char *s, int quoted)
 	return CNAI_YAML_STR;
 }
 
+size_t cnai_yaml_utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * libyaml's emitter checks less than its reader (it lets surrogates and
+ * code points past U+10FFFF through, which the reader then refuses): the
+ * emitter checks with the reader's rules.
+ */
+static int is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
+	size_t n;
+
+	for (; *p; p += n)
+		if (!(n = cnai_yaml_utf8_next(p, &c)))
+			return 0;
+	return 1;
+}
+
 static int emit(yaml_emitter_t *em, yaml_event_t *ev)
 {
 	if (!yaml_emitter_emit(em, ev))
@@ -634,7 +679,8 @@ static int emit_node(yaml_emitter_t *em, const struct cnai_yaml *n)
 			     strstr(n->value, "\xe2\x80\xa8") ||
 			     strstr(n->value, "\xe2\x80\xa9"));
 
-		if (!yaml_scalar_event_initialize(
+		if (!is_utf8(n->value) ||
+		    !yaml_scalar_event_initialize(
 			    &ev, NULL, NULL, (yaml_char_t *)n->value,
 			    (int)strlen(n->value), 1, 1,
 			    quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE

@@ -55,6 +55,13 @@ void cnai_yaml_free(struct cnai_yaml *node);
  */
 int cnai_yaml_needs_quotes(const char *s);
 
+/*
+ * The length (1 to 4) of the UTF-8 sequence at `s`, its code point in
+ * *cp; 0 when it is not one a YAML reader accepts (bad bytes, overlong
+ * forms, surrogates, past U+10FFFF). `s` is NUL-terminated.
+ */
+size_t cnai_yaml_utf8_next(const unsigned char *s, uint32_t *cp);
+
 struct cnai_yaml *cnai_yaml_map(void);
 struct cnai_yaml *cnai_yaml_seq(void);
 struct cnai_yaml *cnai_yaml_str(const char *s);

@@ -512,7 +512,8 @@ static int parse(struct deploy_opts *o, struct extra *x, int argc,
 			break;
 		case O_GPU: err = num(&s->gpu, optarg, "--gpu", 0, 64); break;
 		case O_GPURES:
-			err = checked(&s->gpu_resource, "--gpu-resource", optarg,
+			err = checked(&s->gpu_resource, "--gpu-resource",
+				      optarg,
 				      CNAI_VALIDATE_RESOURCE_NAME);
 			break;
 		case O_NODESEL:

@@ -117,37 +117,34 @@ int cnai_validate_dns1123_subdomain(const char *s, struct cnai_buf *why)
 	return subdomain(s, strlen(s), why);
 }
 
-/* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? in s[0..n), at most 63. */
-static int name_part(const char *s, size_t n, const char *whose,
+/* The reason "SUBJECT WHAT", for reasons about a part of a value. */
+static int fail_part(struct cnai_buf *why, const char *subject,
+		     const char *what)
+{
+	if (why)
+		cnai_buf_addf(why, "%s %s", subject, what);
+	return CNAI_EINVALID;
+}
+
+/*
+ * [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? in s[0..n), at most 63;
+ * `subject` is what reasons call it: "it", "its name".
+ */
+static int name_part(const char *s, size_t n, const char *subject,
 		     struct cnai_buf *why)
 {
 	size_t i;
 
-	if (n > NAME_MAX_LEN) {
-		if (why)
-			cnai_buf_addf(why, "%s longer than 63 characters",
-				      whose);
-		return CNAI_EINVALID;
-	}
+	if (n > NAME_MAX_LEN)
+		return fail_part(why, subject, "is longer than 63 characters");
 	for (i = 0; i < n; i++)
 		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' &&
-		    s[i] != '.') {
-			if (why)
-				cnai_buf_addf(why, "%s a character other than "
-					      "A-Z a-z 0-9 '-' '_' '.'",
-					      !strcmp(whose, "it is")
-						      ? "it has"
-						      : "its name has");
-			return CNAI_EINVALID;
-		}
-	if (n && (!is_alnum(s[0]) || !is_alnum(s[n - 1]))) {
-		if (why)
-			cnai_buf_addf(why, "%s not start and end with a letter "
-				      "or digit", !strcmp(whose, "it is")
-							  ? "it does"
-							  : "its name does");
-		return CNAI_EINVALID;
-	}
+		    s[i] != '.')
+			return fail_part(why, subject, "has a character other "
+					 "than A-Z a-z 0-9 '-' '_' '.'");
+	if (n && (!is_alnum(s[0]) || !is_alnum(s[n - 1])))
+		return fail_part(why, subject, "does not start and end with a "
+				 "letter or digit");
 	return 0;
 }
 
@@ -163,8 +160,8 @@ int cnai_validate_label_key(const char *s, struct cnai_buf *why)
 
 		if (slash == s)
 			return fail(why, "its prefix before '/' is empty");
-		if ((err = subdomain(s, (size_t)(slash - s), why ? &sub : NULL)) <
-		    0 && why)
+		err = subdomain(s, (size_t)(slash - s), why ? &sub : NULL);
+		if (err < 0 && why)
 			cnai_buf_addf(why, "its prefix is not a DNS-1123 "
 				      "subdomain: %s", sub.buf);
 		cnai_buf_release(&sub);
@@ -174,12 +171,12 @@ int cnai_validate_label_key(const char *s, struct cnai_buf *why)
 	}
 	if (!*name)
 		return fail(why, "its name after '/' is empty");
-	return name_part(name, strlen(name), "its name is", why);
+	return name_part(name, strlen(name), "its name", why);
 }
 
 int cnai_validate_label_value(const char *s, struct cnai_buf *why)
 {
-	return name_part(s, strlen(s), "it is", why);
+	return name_part(s, strlen(s), "it", why);
 }
 
 int cnai_validate_env_name(const char *s, struct cnai_buf *why)
@@ -237,13 +234,26 @@ int cnai_validate_train_key(const char *s, struct cnai_buf *why)
 
 /* ---- quantities and numbers -------------------------------------------- */
 
+/* e<n> or E<n>, n a signed integer: a quantity's decimal exponent. */
+static int is_exponent(const char *s)
+{
+	if (*s != 'e' && *s != 'E')
+		return 0;
+	s += 1 + (s[1] == '+' || s[1] == '-');
+	if (!is_digit(*s))
+		return 0;
+	while (is_digit(*s))
+		s++;
+	return !*s;
+}
+
 int cnai_validate_quantity(const char *s, struct cnai_buf *why)
 {
 	static const char *const suffixes[] = {
 		"", "n", "u", "m", "k", "M", "G", "T", "P", "E",
 		"Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
 	};
-	const char *p = s, *suffix;
+	const char *p = s;
 	size_t digits = 0, i;
 	int negative = 0, nonzero = 0;
 
@@ -258,28 +268,12 @@ int cnai_validate_quantity(const char *s, struct cnai_buf *why)
 			nonzero |= *p != '0';
 	if (!digits)
 		return fail(why, "it does not start with a number");
-	suffix = p;
 	for (i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++)
-		if (!strcmp(suffix, suffixes[i]))
+		if (!strcmp(p, suffixes[i]))
 			break;
-	if (i == sizeof(suffixes) / sizeof(*suffixes)) {
-		const char *e = suffix;
-
-		if (*e == 'e' || *e == 'E') {
-			e++;
-			if (*e == '+' || *e == '-')
-				e++;
-			if (is_digit(*e)) {
-				while (is_digit(*e))
-					e++;
-				if (!*e)
-					goto ok;
-			}
-		}
+	if (i == sizeof(suffixes) / sizeof(*suffixes) && !is_exponent(p))
 		return fail(why, "its suffix is not one of n u m k M G T P "
 			    "E, Ki Mi Gi Ti Pi Ei or an exponent e<n>");
-	}
-ok:
 	if (negative && nonzero)
 		return fail(why, "it is negative");
 	return 0;
@@ -364,7 +358,7 @@ int cnai_validate_sweep_values(const char *s, struct cnai_buf *why)
 /* host[:port], or [IPv6][:port]: what a registry may be called. */
 static int registry_host(const char *s, size_t n)
 {
-	size_t i = 0, host;
+	size_t i = 0, k;
 
 	if (n && s[0] == '[') {
 		for (i = 1; i < n && s[i] != ']'; i++)
@@ -385,8 +379,8 @@ static int registry_host(const char *s, size_t n)
 		return 1;
 	if (s[i] != ':' || n - i - 1 == 0 || n - i - 1 > 5)
 		return 0;
-	for (host = i + 1; host < n; host++)
-		if (!is_digit(s[host]))
+	for (k = i + 1; k < n; k++)
+		if (!is_digit(s[k]))
 			return 0;
 	return 1;
 }
@@ -400,8 +394,9 @@ static int repo_component(const char *s, size_t n)
 	size_t i = 0, start;
 
 	for (;;) {
-		for (start = i; i < n && (is_lower(s[i]) || is_digit(s[i])); i++)
-			;
+		start = i;
+		while (i < n && (is_lower(s[i]) || is_digit(s[i])))
+			i++;
 		if (i == start)
 			return 0;
 		if (i == n)
@@ -437,11 +432,17 @@ int cnai_validate_image(const char *s, struct cnai_buf *why)
 			return fail(why, "it has a character outside ASCII");
 	}
 	if (cnai_reference_parse(&ref, s) < 0) {
-		const char *msg = cnai_error_last()->message,
-			   *detail = strstr(msg, "': ");
+		/* the parser's own words after "image reference 'S': ", as
+		 * "the tag is empty or over 128 characters", unless a long S
+		 * cut them off */
+		const struct cnai_error *e = cnai_error_last();
+		size_t skip = strlen("image reference '") + n + strlen("': "),
+		       len = strlen(e->message);
 
-		/* the parser's own words: "the tag is empty or over 128..." */
-		fail(why, detail ? detail + 3 : msg);
+		fail(why, len > skip && len + 1 < sizeof(e->message)
+				  ? e->message + skip
+				  : "it is not [registry/]repository[:tag]"
+				    "[@digest]");
 		cnai_error_clear();
 		return CNAI_EINVALID;
 	}
@@ -574,6 +575,19 @@ static int go_duration(const char *s)
 	return nonzero;
 }
 
+static int cron_field_error(struct cnai_buf *why, const struct cron_field *f,
+			    const char *s, size_t n)
+{
+	/* the field is ASCII without controls; a long one is cut */
+	if (why)
+		cnai_buf_addf(why, "its %s field '%.*s%s' is not *, ?, a value "
+			      "%d-%d, a range a-b or a list of them, each with "
+			      "an optional /step", f->name,
+			      (int)(n > 32 ? 32 : n), s, n > 32 ? "..." : "",
+			      f->min, f->max);
+	return CNAI_EINVALID;
+}
+
 int cnai_validate_cron(const char *s, struct cnai_buf *why)
 {
 	static const char *const descriptors[] = {
@@ -593,6 +607,21 @@ int cnai_validate_cron(const char *s, struct cnai_buf *why)
 	if (strstr(s, "TZ"))
 		return fail(why, "it names a time zone (TZ=, CRON_TZ=): a "
 			    "CronJob takes that in its timeZone field");
+	/* robfig/cron takes a descriptor only as the whole text, and the
+	 * duration after exactly "@every " */
+	if (s[0] == '@') {
+		for (i = 0; i < sizeof(descriptors) / sizeof(*descriptors); i++)
+			if (!strcmp(s, descriptors[i]))
+				return 0;
+		if (!strncmp(s, "@every ", 7))
+			return go_duration(s + 7)
+				       ? 0
+				       : fail(why, "@every wants a duration "
+					      "such as 90s, 15m or 1h30m");
+		return fail(why, "it is not @yearly, @annually, @monthly, "
+			    "@weekly, @daily, @midnight, @hourly or @every "
+			    "<duration>");
+	}
 	for (p = s; *p;) {
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -606,27 +635,6 @@ int cnai_validate_cron(const char *s, struct cnai_buf *why)
 		len[nf] = (size_t)(p - start[nf]);
 		nf++;
 	}
-	if (nf && start[0][0] == '@') {
-		for (i = 0; i < sizeof(descriptors) / sizeof(*descriptors); i++)
-			if (nf == 1 && len[0] == strlen(descriptors[i]) &&
-			    !strncmp(start[0], descriptors[i], len[0]))
-				return 0;
-		if (nf == 2 && len[0] == 6 && !strncmp(start[0], "@every", 6)) {
-			char dur[64];
-
-			if (len[1] < sizeof(dur)) {
-				memcpy(dur, start[1], len[1]);
-				dur[len[1]] = '\0';
-				if (go_duration(dur))
-					return 0;
-			}
-			return fail(why, "@every wants a duration such as 90s, "
-				    "15m or 1h30m");
-		}
-		return fail(why, "it is not @yearly, @annually, @monthly, "
-			    "@weekly, @daily, @midnight, @hourly or @every "
-			    "<duration>");
-	}
 	if (nf != 5)
 		return fail(why, "it does not have 5 fields (minute hour "
 			    "day-of-month month day-of-week)");
@@ -638,19 +646,9 @@ int cnai_validate_cron(const char *s, struct cnai_buf *why)
 			size_t n = comma ? (size_t)(comma - q)
 					 : (size_t)(end - q);
 
-			if (!cron_item(q, n, &cron_fields[i])) {
-				if (why)
-					cnai_buf_addf(why, "its %s field '%.*s' "
-						      "is not *, ?, a value "
-						      "%d-%d, a range a-b or "
-						      "a list of them, each "
-						      "with an optional /step",
-						      cron_fields[i].name,
-						      (int)len[i], start[i],
-						      cron_fields[i].min,
-						      cron_fields[i].max);
-				return CNAI_EINVALID;
-			}
+			if (!cron_item(q, n, &cron_fields[i]))
+				return cron_field_error(why, &cron_fields[i],
+							start[i], len[i]);
 			q += n + 1;
 		}
 	}

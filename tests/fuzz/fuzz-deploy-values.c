@@ -33,7 +33,8 @@ static const char *const rule_re[NRULES] = {
 	[R_NAME] = "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
 	[R_LABEL_VALUE] = "^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$",
 	[R_QUANTITY] = "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)"
-		       "(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$",
+		       "(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|"
+		       "[eE][+-]?[0-9]+)?$",
 	[R_ENV] = "^[A-Za-z_][A-Za-z0-9_]*$",
 	[R_DECIMAL] = "^[0-9]+(\\.[0-9]+)?$",
 	[R_TRAIN_KEY] = "^[a-z][-a-z0-9_]*$",
@@ -171,11 +172,20 @@ static void check_rules(const char *s)
 	}
 	if (cnai_error_last())
 		abort(); /* the validators leave no error behind */
+	if (cnai_validate_cron(s, NULL) == 0 && s[0] == '@' &&
+	    strncmp(s, "@every ", 7) && strcmp(s, "@yearly") &&
+	    strcmp(s, "@annually") && strcmp(s, "@monthly") &&
+	    strcmp(s, "@weekly") && strcmp(s, "@daily") &&
+	    strcmp(s, "@midnight") && strcmp(s, "@hourly"))
+		abort();
+	if (cnai_validate_cron(s, NULL) == 0 && !strncmp(s, "@every ", 7) &&
+	    strpbrk(s + 7, " \t"))
+		abort();
 	if (cnai_validate_cron(s, NULL) == 0 && s[0] != '@') {
 		char *copy = strdup(s), *save = NULL, *f;
 		int fields = 0;
 
-		if (!copy || strstr(s, "TZ"))
+		if (!copy || strstr(s, "TZ") || strchr(s, '@'))
 			abort();
 		for (f = strtok_r(copy, " \t", &save); f;
 		     f = strtok_r(NULL, " \t", &save), fields++)
@@ -244,7 +254,8 @@ static void read_back(const struct cnai_buf *text, const char *const *want,
 		if (ev.type == YAML_SCALAR_EVENT) {
 			const char *v = (const char *)ev.data.scalar.value;
 
-			if (k == nwant || ev.data.scalar.length != strlen(want[k]) ||
+			if (k == nwant ||
+			    ev.data.scalar.length != strlen(want[k]) ||
 			    memcmp(v, want[k], ev.data.scalar.length))
 				abort();
 			if (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)

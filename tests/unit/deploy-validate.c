@@ -248,8 +248,8 @@ static void test_validate__images(void **state)
 		"digits:1",
 		"ghcr.io/org/model:v1.2",
 		"localhost:5000/team/model",
-		"127.0.0.1:5000/m@sha256:"
-		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"127.0.0.1:5000/m@sha256:ba7816bf8f01cfea414140de5dae2223"
+		"b00361a396177a9cb410ff61f20015ad",
 		"[::1]:5000/m:latest",
 		"a/b_c/d__e/f-g--h/i.j",
 	};
@@ -272,8 +272,17 @@ static void test_validate__images(void **state)
 		{ "a/b..c", "a component of its repository" },
 	};
 
+	char *long_repo = repeat('A', 1000);
+	struct cnai_buf why = CNAI_BUF_INIT;
+
 	accepts(cnai_validate_image, good, N(good));
 	refuses(cnai_validate_image, bad, N(bad));
+	/* the parser's message, cut by a long value, is not half used */
+	assert_int_equal(cnai_validate_image(long_repo, &why), CNAI_EINVALID);
+	assert_string_equal(why.buf, "it is not [registry/]repository[:tag]"
+				     "[@digest]");
+	cnai_buf_release(&why);
+	free(long_repo);
 	/* the parser's error does not stay behind */
 	assert_null(cnai_error_last());
 }
@@ -307,7 +316,12 @@ static void test_validate__cron(void **state)
 		{ "@every", "@yearly" },
 		{ "@every soon", "@every wants a duration" },
 		{ "@every 0s", "@every wants a duration" },
+		{ "@every  1h", "@every wants a duration" },
+		{ " @daily", "5 fields" },
+		{ "@daily ", "@yearly" },
 		{ "* * * foo *", "its month field 'foo'" },
+		{ "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,99 * * * *",
+		  "its minute field '1,2,3,4,5,6,7,8,9,10,11,12,13,14...'" },
 	};
 
 	accepts(cnai_validate_cron, good, N(good));

@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "core/deploy/manifest.h"
+#include "core/deploy/validate.h"
 #include "core/store/blobs.h"
 #include "core/store/images.h"
 #include "core/store/lineage.h"
@@ -110,14 +111,24 @@ static int push(const char ***list, size_t *n, const char *s)
 	return 0;
 }
 
-static int kv(const char *s, const char *opt)
+/* An option's value, checked with its rule, then kept in *dst. */
+static int checked(const char **dst, const char *flag, const char *value,
+		   enum cnai_validate_rule rule)
 {
-	const char *eq = strchr(s, '=');
+	*dst = value;
+	return cnai_validate_flag(flag, value, rule);
+}
 
-	if (!eq || eq == s)
-		return cnai_error_set(CNAI_EUSAGE, "%s '%s' is not KEY=VALUE",
-				      opt, s);
-	return 0;
+/* A KEY=VALUE option, checked with the rules for its key and value. */
+static int push_pair(const char ***list, size_t *n, const char *flag,
+		     const char *kv, enum cnai_validate_rule key_rule,
+		     enum cnai_validate_rule value_rule)
+{
+	int err;
+
+	if ((err = cnai_validate_pair(flag, kv, key_rule, value_rule)) < 0)
+		return err;
+	return push(list, n, kv);
 }
 
 static int num(int64_t *out, const char *arg, const char *opt, int64_t min,
@@ -472,36 +483,60 @@ static int parse(struct deploy_opts *o, struct extra *x, int argc,
 		switch (c) {
 		case 'o': o->out_dir = optarg; break;
 		case O_TARGET: err = parse_target(&s->target, optarg); break;
-		case O_NAME: s->name = optarg; break;
-		case O_NS: s->namespace_ = optarg; break;
+		case O_NAME:
+			err = checked(&s->name, "--name", optarg,
+				      CNAI_VALIDATE_DNS1035_LABEL);
+			break;
+		case O_NS:
+			err = checked(&s->namespace_, "--namespace", optarg,
+				      CNAI_VALIDATE_DNS1123_LABEL);
+			break;
 		case O_TEMPLATES: s->templates_dir = optarg; break;
-		case O_IMAGE: o->image_override = optarg; break;
+		case O_IMAGE:
+			err = checked(&o->image_override, "--image", optarg,
+				      CNAI_VALIDATE_IMAGE);
+			break;
 		case O_REPLICAS:
 			err = num(&s->replicas, optarg, "--replicas", 0, 1000);
 			break;
 		case O_PORT:
 			err = num(&s->port, optarg, "--port", 1, 65535);
 			break;
-		case O_CPU: s->cpu = optarg; break;
-		case O_MEM: s->memory = optarg; break;
+		case O_CPU:
+			err = checked(&s->cpu, "--cpu", optarg,
+				      CNAI_VALIDATE_QUANTITY);
+			break;
+		case O_MEM:
+			err = checked(&s->memory, "--memory", optarg,
+				      CNAI_VALIDATE_QUANTITY);
+			break;
 		case O_GPU: err = num(&s->gpu, optarg, "--gpu", 0, 64); break;
-		case O_GPURES: s->gpu_resource = optarg; break;
+		case O_GPURES:
+			err = checked(&s->gpu_resource, "--gpu-resource",
+				      optarg,
+				      CNAI_VALIDATE_RESOURCE_NAME);
+			break;
 		case O_NODESEL:
-			if (!(err = kv(optarg, "--node-selector")))
-				err = push(&o->nodesel, &o->nnodesel, optarg);
+			err = push_pair(&o->nodesel, &o->nnodesel,
+					"--node-selector", optarg,
+					CNAI_VALIDATE_LABEL_KEY,
+					CNAI_VALIDATE_LABEL_VALUE);
 			break;
 		case O_ENV:
-			if (!(err = kv(optarg, "--env")))
-				err = push(&o->env, &o->nenv, optarg);
+			err = push_pair(&o->env, &o->nenv, "--env", optarg,
+					CNAI_VALIDATE_ENV_NAME,
+					CNAI_VALIDATE_TEXT);
 			break;
 		case O_LABEL:
-			if (!(err = kv(optarg, "--label")))
-				err = push(&o->labels, &o->nlabels, optarg);
+			err = push_pair(&o->labels, &o->nlabels, "--label",
+					optarg, CNAI_VALIDATE_LABEL_KEY,
+					CNAI_VALIDATE_LABEL_VALUE);
 			break;
 		case O_ANNOT:
-			if (!(err = kv(optarg, "--annotation")))
-				err = push(&o->annotations, &o->nannotations,
-					   optarg);
+			err = push_pair(&o->annotations, &o->nannotations,
+					"--annotation", optarg,
+					CNAI_VALIDATE_LABEL_KEY,
+					CNAI_VALIDATE_TEXT);
 			break;
 		case O_AUTOSCALE:
 			if (strcmp(optarg, "hpa") && strcmp(optarg, "keda"))
@@ -521,7 +556,10 @@ static int parse(struct deploy_opts *o, struct extra *x, int argc,
 		case O_TCPU:
 			err = num(&s->target_cpu, optarg, "--target-cpu", 1, 100);
 			break;
-		case O_KEDA: s->keda_threshold = optarg; break;
+		case O_KEDA:
+			err = checked(&s->keda_threshold, "--keda-threshold", optarg,
+				      CNAI_VALIDATE_POSITIVE_DECIMAL);
+			break;
 		case O_SMETRIC:
 			if (strcmp(optarg, "cpu") && strcmp(optarg, "memory") &&
 			    strcmp(optarg, "concurrency") && strcmp(optarg, "rps"))
@@ -558,14 +596,24 @@ static int parse(struct deploy_opts *o, struct extra *x, int argc,
 			break;
 		case O_KEY: o->policy_key_file = optarg; break;
 		case O_APPLY: o->apply = 1; break;
-		case O_CONTEXT: o->context = optarg; break;
+		case O_CONTEXT:
+			err = checked(&o->context, "--context", optarg,
+				      CNAI_VALIDATE_LINE);
+			break;
 		case O_DRYRUN: o->dry_run = 1; break;
-		case 'S': err = push(&x->sweep, &x->nsweep, optarg); break;
+		case 'S':
+			err = push_pair(&x->sweep, &x->nsweep, "--sweep", optarg,
+					CNAI_VALIDATE_TRAIN_KEY,
+					CNAI_VALIDATE_SWEEP_VALUES);
+			break;
 		case 'P':
 			err = num(&x->parallelism, optarg, "--parallelism", 1,
 				  1000);
 			break;
-		case 'C': x->schedule = optarg; break;
+		case 'C':
+			err = checked(&x->schedule, "--schedule", optarg,
+				      CNAI_VALIDATE_CRON);
+			break;
 		case 'K':
 			if (strcmp(optarg, "job") && strcmp(optarg, "pytorchjob"))
 				err = cnai_error_set(CNAI_EUSAGE,
@@ -590,14 +638,10 @@ static int parse(struct deploy_opts *o, struct extra *x, int argc,
 	return 0;
 }
 
+/* Names that come from elsewhere than --name: a model's, an argument. */
 static int check_name(const char *what, const char *s)
 {
-	if (s && !cnai_deploy_name_is_valid(s))
-		return cnai_error_set(CNAI_EINVALID,
-				      "%s '%s' is not a valid name: lowercase "
-				      "letters, digits and '-', starting with a "
-				      "letter, at most 63 (DNS-1035)", what, s);
-	return 0;
+	return cnai_validate_flag(what, s, CNAI_VALIDATE_DNS1035_LABEL);
 }
 
 static void free_opts(struct deploy_opts *o, struct extra *x)
@@ -635,9 +679,6 @@ static int deploy_model(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	}
 	o.ref = argv[optind];
-	if ((err = check_name("--name", o.spec.name)) < 0 ||
-	    (err = check_name("--namespace", o.spec.namespace_)) < 0)
-		goto cleanup;
 	if (o.spec.policy && !o.policy_key_file) {
 		err = cnai_error_set(CNAI_EUSAGE, "--policy needs --key "
 				     "cosign.pub");
@@ -697,7 +738,10 @@ static int deploy_model(int argc, char **argv, struct cnai_ctx *ctx)
 	if (o.policy_key_file) {
 		if ((err = cnai_fs_read_file(&key, o.policy_key_file, 65536)) < 0)
 			goto cleanup;
-		if (!strstr(key.buf, "-----BEGIN PUBLIC KEY-----")) {
+		/* it goes into the policy as text */
+		if (strlen(key.buf) != key.len ||
+		    cnai_validate_text(key.buf, NULL) < 0 ||
+		    !strstr(key.buf, "-----BEGIN PUBLIC KEY-----")) {
 			err = cnai_error_set(CNAI_EINVALID, "%s: not a PEM public "
 					     "key", o.policy_key_file);
 			goto cleanup;
@@ -865,9 +909,14 @@ static int train_job(int argc, char **argv, struct cnai_ctx *ctx)
 	t.schedule = x.schedule;
 	t.pytorchjob = x.kind && !strcmp(x.kind, "pytorchjob");
 	t.templates_dir = o.spec.templates_dir;
-	if ((err = check_name("--name", t.name)) < 0 ||
-	    (err = check_name("--namespace", t.namespace_)) < 0 ||
-	    (err = cnai_deploy_train_job(&docs, &n, &t)) < 0)
+	/* A CronJob's Jobs are named <name>-<minutes>: 11 more. */
+	if (t.schedule && !t.pytorchjob && strlen(t.name) > 52) {
+		err = cnai_error_set(CNAI_EUSAGE, "--name '%s' is not a CronJob "
+				     "name: it is longer than 52 characters "
+				     "(its Jobs add 11)", t.name);
+		goto cleanup;
+	}
+	if ((err = cnai_deploy_train_job(&docs, &n, &t)) < 0)
 		goto cleanup;
 	err = emit(ctx, docs, n, &o, t.name, t.namespace_, NULL);
 cleanup:

@@ -44,20 +44,6 @@ static int push_doc(struct docs *ds, struct cnai_yaml *doc)
 	return 0;
 }
 
-int cnai_deploy_name_is_valid(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z') ||
-	    s[n - 1] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 static int set(struct cnai_yaml *doc, const char *path, struct cnai_yaml *v)
 {
 	return cnai_yaml_set_path(doc, path, v);

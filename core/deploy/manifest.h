@@ -45,10 +45,6 @@ struct cnai_deploy_spec {
 	const char *templates_dir;
 };
 
-/* 1 if s is a DNS-1035 label (lowercase, digits, '-'; starts with a
- * letter; at most 63): valid for every kind we emit. */
-int cnai_deploy_name_is_valid(const char *s);
-
 /* The documents for `s`; the caller frees each and the array. */
 int cnai_deploy_build(struct cnai_yaml ***docs, size_t *n,
 		      const struct cnai_deploy_spec *s);

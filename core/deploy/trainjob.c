@@ -80,6 +80,29 @@ static int parse_axes(struct axis **out, size_t *nout,
 	return 0;
 }
 
+/* -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)?: what every reader calls a number */
+static int is_number(const char *s)
+{
+	size_t n;
+
+	s += *s == '-';
+	if (!(n = strspn(s, "0123456789")))
+		return 0;
+	s += n;
+	if (*s == '.') {
+		if (!(n = strspn(++s, "0123456789")))
+			return 0;
+		s += n;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s += 1 + (s[1] == '+' || s[1] == '-');
+		if (!(n = strspn(s, "0123456789")))
+			return 0;
+		s += n;
+	}
+	return !*s;
+}
+
 /* The train config of grid point `index` (mixed radix over the axes). */
 static int point_config(struct cnai_buf *out, struct cnai_yaml *base,
 			const struct axis *a, size_t naxes, size_t index)
@@ -93,8 +116,9 @@ static int point_config(struct cnai_buf *out, struct cnai_yaml *base,
 	for (i = 0; i < naxes && !err; i++) {
 		err = cnai_yaml_set(doc, a[i].key,
 				    cnai_yaml_str(a[i].values[index % a[i].n]));
-		/* numbers stay numbers in train.yaml */
-		if (!err)
+		/* numbers stay numbers in train.yaml; anything else is a
+		 * string, never a bool, a date or a base-60 number */
+		if (!err && is_number(a[i].values[index % a[i].n]))
 			cnai_yaml_get(doc, a[i].key)->type = CNAI_YAML_RAW;
 		index /= a[i].n;
 	}

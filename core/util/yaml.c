@@ -2,8 +2,9 @@
  * A YAML tree over libyaml's event API. Parsing keeps scalars' text and
  * whether they were quoted (a quoted scalar is a string whatever it
  * says); emission quotes a string whenever its plain form would resolve to
- * something else under YAML 1.1 or 1.2 rules (Kubernetes reads both), and
- * lets libyaml choose a safe style otherwise.
+ * something else under YAML 1.1 or 1.2 rules (Kubernetes reads both,
+ * cnai_yaml_needs_quotes()), and lets libyaml choose a safe style
+ * otherwise: libyaml quotes whatever would change the structure.
  */
 #include "core/util/yaml.h"
 
@@ -470,33 +471,131 @@ int cnai_yaml_parse(struct cnai_yaml ***docs, size_t *ndocs, const char *text,
 
 /* ---- emitting ---------------------------------------------------------- */
 
-static int is_number(const char *s)
-{
-	char *end;
+/*
+ * Which plain scalars are not strings. Readers disagree, and Kubernetes
+ * users meet all of them: YAML 1.1 (PyYAML, go-yaml v2 under kubectl and
+ * sigs.k8s.io/yaml), YAML 1.2's core schema (go-yaml v3, ruamel), and Go's
+ * strconv, which go-yaml feeds anything that starts with a digit, a sign
+ * or a dot after dropping its '_'s. A string that any of them would read
+ * as a null, bool, int, float, timestamp, merge key or value key is
+ * quoted; the tests below over-approximate on purpose (quoting a string
+ * never changes it, leaving one plain can).
+ */
+static const char *const non_string_words[] = {
+	"", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
+	"=", "<<",
+};
 
-	if (!*s)
-		return 0;
-	strtod(s, &end);
-	if (!*end)
-		return 1;
-	/* YAML 1.1 also reads 0x1f, 0o17, 1_000, .inf, .nan as numbers */
-	return !strncasecmp(s, "0x", 2) || !strncasecmp(s, "0o", 2) ||
-	       strchr(s, '_') || !strcasecmp(s, ".inf") ||
-	       !strcasecmp(s, "-.inf") || !strcasecmp(s, ".nan");
+static int is_dec(int c)
+{
+	return c >= '0' && c <= '9';
 }
 
-static int resolves_to_non_string(const char *s)
+/* [0-9]*(.[0-9]*)?(e[+-]?[0-9]+)? with a digit before any exponent. */
+static int is_decimal_float(const char *s)
 {
-	static const char *const special[] = {
-		"", "~", "null", "true", "false", "yes", "no", "on", "off",
-		"y", "n",
-	};
+	size_t digits = 0;
+
+	for (; is_dec(*s); s++)
+		digits++;
+	if (*s == '.')
+		for (s++; is_dec(*s); s++)
+			digits++;
+	if (!digits)
+		return 0;
+	if (*s == 'e') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!is_dec(*s))
+			return 0;
+		while (is_dec(*s))
+			s++;
+	}
+	return !*s;
+}
+
+/* Base 60, YAML 1.1's 1:20 and 1:20:30.5: [0-9]+(:[0-9]+)+(.[0-9]*)? */
+static int is_sexagesimal(const char *s)
+{
+	int parts = 0;
+
+	for (;;) {
+		if (!is_dec(*s))
+			return 0;
+		while (is_dec(*s))
+			s++;
+		parts++;
+		if (*s != ':')
+			break;
+		s++;
+	}
+	if (*s == '.')
+		for (s++; is_dec(*s); s++)
+			;
+	return parts > 1 && !*s;
+}
+
+/* YYYY-M-D, then anything made of a timestamp's characters. */
+static int is_timestamp(const char *s)
+{
+	size_t i, n;
+
+	for (i = 0; i < 4; i++)
+		if (!is_dec(s[i]))
+			return 0;
+	s += 4;
+	for (i = 0; i < 2; i++) {
+		if (*s++ != '-')
+			return 0;
+		for (n = 0; is_dec(*s) && n < 2; s++, n++)
+			;
+		if (!n)
+			return 0;
+	}
+	return strspn(s, "0123456789tTzZ:.+- \t") == strlen(s);
+}
+
+/* s in lowercase without '_', after the sign: a number of any reader? */
+static int is_numeric_body(const char *b)
+{
+	static const char *const specials[] = { "inf", "infinity", "nan",
+						".inf", ".nan" };
 	size_t i;
 
-	for (i = 0; i < sizeof(special) / sizeof(*special); i++)
-		if (!strcasecmp(s, special[i]))
+	if (b[0] == '0' && (b[1] == 'b' || b[1] == 'o' || b[1] == 'x'))
+		return 1;
+	for (i = 0; i < sizeof(specials) / sizeof(*specials); i++)
+		if (!strcmp(b, specials[i]))
 			return 1;
-	return is_number(s);
+	return is_decimal_float(b) || is_sexagesimal(b);
+}
+
+int cnai_yaml_needs_quotes(const char *s)
+{
+	char *b, *q;
+	const char *p;
+	size_t i;
+	int hit;
+
+	for (i = 0; i < sizeof(non_string_words) / sizeof(*non_string_words);
+	     i++)
+		if (!strcasecmp(s, non_string_words[i]))
+			return 1;
+	if (!strchr("+-.0123456789", s[0]))
+		return 0;
+	if (is_timestamp(s))
+		return 1;
+	if (!(b = malloc(strlen(s) + 1)))
+		return 1; /* quoting is always safe */
+	for (p = s, q = b; *p; p++)
+		if (*p != '_')
+			*q++ = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a'
+							     : *p);
+	*q = '\0';
+	hit = is_numeric_body(b + (b[0] == '+' || b[0] == '-'));
+	free(b);
+	return hit;
 }
 
 static enum cnai_yaml_type plain_type(const char *s, int quoted)
@@ -507,9 +606,55 @@ static enum cnai_yaml_type plain_type(const char *s, int quoted)
 		return CNAI_YAML_BOOL;
 	if (!*s || !strcmp(s, "~") || !strcasecmp(s, "null"))
 		return CNAI_YAML_NULL;
-	if (is_number(s))
+	/* other non-strings (numbers, yes, 1:20) are kept as they are */
+	if (cnai_yaml_needs_quotes(s))
 		return CNAI_YAML_RAW;
 	return CNAI_YAML_STR;
+}
+
+size_t cnai_yaml_utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * libyaml's emitter checks less than its reader (it lets surrogates and
+ * code points past U+10FFFF through, which the reader then refuses): the
+ * emitter checks with the reader's rules.
+ */
+static int is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
+	size_t n;
+
+	for (; *p; p += n)
+		if (!(n = cnai_yaml_utf8_next(p, &c)))
+			return 0;
+	return 1;
 }
 
 static int emit(yaml_emitter_t *em, yaml_event_t *ev)
@@ -527,14 +672,21 @@ static int emit_node(yaml_emitter_t *em, const struct cnai_yaml *n)
 	int err;
 
 	if (n->kind == CNAI_YAML_SCALAR) {
+		/* U+2028 and U+2029 are line breaks to some readers and not
+		 * to others: escaped, they read the same everywhere. */
 		int quote = n->type == CNAI_YAML_STR &&
-			    resolves_to_non_string(n->value);
+			    (cnai_yaml_needs_quotes(n->value) ||
+			     strstr(n->value, "\xe2\x80\xa8") ||
+			     strstr(n->value, "\xe2\x80\xa9"));
 
-		yaml_scalar_event_initialize(
-			&ev, NULL, NULL, (yaml_char_t *)n->value,
-			(int)strlen(n->value), 1, 1,
-			quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
-			      : YAML_ANY_SCALAR_STYLE);
+		if (!is_utf8(n->value) ||
+		    !yaml_scalar_event_initialize(
+			    &ev, NULL, NULL, (yaml_char_t *)n->value,
+			    (int)strlen(n->value), 1, 1,
+			    quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+				  : YAML_ANY_SCALAR_STYLE))
+			return cnai_error_set(CNAI_EINVALID, "a value is not "
+					      "valid UTF-8");
 		return emit(em, &ev);
 	}
 	if (n->kind == CNAI_YAML_SEQ)

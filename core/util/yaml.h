@@ -36,10 +36,31 @@ struct cnai_yaml {
  */
 int cnai_yaml_parse(struct cnai_yaml ***docs, size_t *ndocs, const char *text,
 		    size_t len, const char *name);
-/* Appends the documents, each starting with "---". */
+/*
+ * Appends the documents, each starting with "---". A string scalar comes
+ * back as the same string from any YAML 1.1 or 1.2 reader. CNAI_EINVALID
+ * when a scalar is not valid UTF-8.
+ */
 int cnai_yaml_emit(struct cnai_buf *out, struct cnai_yaml *const *docs,
 		   size_t ndocs);
 void cnai_yaml_free(struct cnai_yaml *node);
+
+/*
+ * 1 when `s`, written as a plain scalar, would be read as something other
+ * than this string (a null, bool, int, float, timestamp, '<<' or '=') by
+ * a YAML 1.1 reader (PyYAML, go-yaml v2), a YAML 1.2 core-schema one or
+ * go-yaml's strconv fallback: 1:20, yes, Off, ~, 0o17, 012, 0x1f, 0b101,
+ * 1_000, 1e3, .inf, +.NaN, 2001-12-14, <<, = all are. Such strings are
+ * emitted quoted.
+ */
+int cnai_yaml_needs_quotes(const char *s);
+
+/*
+ * The length (1 to 4) of the UTF-8 sequence at `s`, its code point in
+ * *cp; 0 when it is not one a YAML reader accepts (bad bytes, overlong
+ * forms, surrogates, past U+10FFFF). `s` is NUL-terminated.
+ */
+size_t cnai_yaml_utf8_next(const unsigned char *s, uint32_t *cp);
 
 struct cnai_yaml *cnai_yaml_map(void);
 struct cnai_yaml *cnai_yaml_seq(void);

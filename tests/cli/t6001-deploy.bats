@@ -2,29 +2,18 @@
 # cnai deploy: every target and option combination is validated by the
 # offline strict schema validator (tools/k8s-validate); images are
 # by the digest cnai package recorded; values can never change structure.
-load lib
+load deploy
 
 VALIDATE="$CNAI_ROOT/tools/k8s-validate"
 
 setup_file() {
-	export SOURCE_DATE_EPOCH=1700000000 COSIGN_PASSWORD=x
-	FIXTURE="$BATS_FILE_TMPDIR/fixture"
-	mkdir -p "$FIXTURE/m" && cd "$FIXTURE"
-	"$CNAI_BIN" init >/dev/null
-	echo weights >m/model.onnx
-	echo '{"features":[]}' >m/cnai-model.json
-	"$CNAI_BIN" model register digits m >/dev/null
-	"$CNAI_BIN" package digits >/dev/null
+	export COSIGN_PASSWORD=x
+	deploy_fixture
 	"$CNAI_BIN" package digits --format modelcar >/dev/null
 	echo v2 >m/model.onnx
 	"$CNAI_BIN" model register digits m >/dev/null
 	"$CNAI_BIN" package digits@2 >/dev/null
 	"$CNAI_BIN" sign keygen >/dev/null 2>&1
-}
-
-setup() {
-	setup_common
-	cp -a "$BATS_FILE_TMPDIR/fixture/." .
 }
 
 validate() {
@@ -187,7 +176,7 @@ TXT
 	before=$(store_state)
 	run --separate-stderr cnai deploy digits@1 --name Bad_Name
 	[ "$status" -eq 2 ]
-	assert_equal "$stderr" "cnai: error: --name 'Bad_Name' is not a valid name: lowercase letters, digits and '-', starting with a letter, at most 63 (DNS-1035)"
+	assert_equal "$stderr" "cnai: error: --name 'Bad_Name' is not a DNS-1035 label: it has a character other than a-z 0-9 '-'"
 	run --separate-stderr cnai deploy digits@1 --canary 150
 	[ "$status" -eq 2 ]
 	assert_equal "$stderr" "cnai: error: --canary: 150 is not 0 to 100"

@@ -95,14 +95,29 @@ mount_in devpts /dev/pts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec
 ln -s pts/ptmx "$dev/ptmx"
 mount_in tmpfs /dev/shm mode=1777,nosuid,nodev
 
-# The clone: HEAD only, nothing beside it (no ../shared, no build/).
+# The clone: HEAD only, nothing beside it (no build/, no sibling folders).
 git clone --quiet --no-local "$ROOT" "$CHROOT/src/cnai"
 git -C "$CHROOT/src/cnai" log --oneline -1
 
-# The host's resolver (package downloads) and apt options.
+# The host's network as a new machine of its kind has it: the resolver,
+# apt's options, the certificate authorities it adds (a proxy's, which
+# update-ca-certificates keeps when the ca-certificates package arrives)
+# and npm's settings.
 cp -L /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null || true
 for f in /etc/apt/apt.conf.d/*; do
 	[ -f "$f" ] && cp "$f" "$CHROOT/etc/apt/apt.conf.d/"
+done
+if [ -d /usr/local/share/ca-certificates ]; then
+	mkdir -p "$CHROOT/usr/local/share/ca-certificates"
+	cp -r /usr/local/share/ca-certificates/. \
+		"$CHROOT/usr/local/share/ca-certificates/"
+fi
+if [ -s /etc/ssl/certs/ca-certificates.crt ]; then
+	mkdir -p "$CHROOT/etc/ssl/certs"
+	cp /etc/ssl/certs/ca-certificates.crt "$CHROOT/etc/ssl/certs/"
+fi
+for f in /etc/npmrc /usr/etc/npmrc; do
+	[ -f "$f" ] && mkdir -p "$CHROOT${f%/*}" && cp "$f" "$CHROOT$f"
 done
 
 in_root() {

@@ -23,9 +23,10 @@ libsodium-dev xxd libmicrohttpd-dev libzstd-dev zlib1g-dev \
 libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
 pkgs_demo="python3 python3-yaml python3-jsonschema curl"
 # chromium renders the drift report in t7006; prometheus brings promtool;
-# man-db (and groff-base) render the man pages in t0010.
+# man-db (and groff-base) render the man pages in t0010; npm fetches
+# onnxruntime-node over https (ca-certificates).
 pkgs_test="libcmocka-dev bats sqlite3 graphviz git python3 perl jq bc curl \
-man-db groff-base \
+man-db groff-base ca-certificates \
 python3-nacl openssl xxd python3-yaml python3-jsonschema \
 skopeo umoci docker-registry apache2-utils wrk zstd \
 python3-onnx python3-sklearn python3-numpy nodejs \

@@ -153,6 +153,14 @@ cleanup:
 	return err;
 }
 
+int cnai_fs_read_error(const char *path)
+{
+	if (errno == EISDIR)
+		return cnai_error_set(CNAI_EINVALID, "'%s' is a directory",
+				      path);
+	return cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'", path);
+}
+
 int cnai_fs_read_file(struct cnai_buf *out, const char *path, size_t limit)
 {
 	char chunk[65536];
@@ -170,8 +178,7 @@ int cnai_fs_read_file(struct cnai_buf *out, const char *path, size_t limit)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err = cnai_error_set_errno(CNAI_ERROR,
-						   "cannot read '%s'", path);
+			err = cnai_fs_read_error(path);
 			break;
 		}
 		if (n == 0)

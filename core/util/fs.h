@@ -16,6 +16,14 @@ int cnai_fs_mkdir_p(const char *path, mode_t mode);
 int cnai_fs_write_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode);
 /*
+ * The error for a read(2) of `path` that failed with errno: a directory
+ * where a file belongs is bad input (CNAI_EINVALID, "'PATH' is a
+ * directory"), anything else a runtime failure (CNAI_ERROR). Returns the
+ * code, as cnai_error_set() does.
+ */
+int cnai_fs_read_error(const char *path);
+
+/*
  * Appends the whole file to `out`; refuses files over `limit` bytes
  * (0 = none) with CNAI_EINVALID naming the file.
  */

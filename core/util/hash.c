@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "core/util/error.h"
+#include "core/util/fs.h"
 #include "core/util/banned.h"
 
 int cnai_sha256_init(struct cnai_sha256 *h)
@@ -102,8 +103,7 @@ int cnai_sha256_file(char out[CNAI_DIGEST_LEN], uint64_t *size_out,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err = cnai_error_set_errno(CNAI_ERROR,
-						   "cannot read '%s'", path);
+			err = cnai_fs_read_error(path);
 			goto cleanup;
 		}
 		if (n == 0)

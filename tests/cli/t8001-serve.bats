@@ -629,7 +629,10 @@ EOF
 }
 
 @test "requests within --batch-window-us run as one batch and get their own rows" {
-	serve_start -q iris --threads 16 --batch-window-us 2000
+	# A window far longer than the gap between the 48 concurrent requests,
+	# so that they meet in batches even on a loaded machine (a 2 ms window
+	# let 49 separate calls through while other suites ran).
+	serve_start -q iris --threads 16 --batch-window-us 100000
 	mkdir b
 	client split iris.csv target 48 3 b
 	client concurrent "$PORT" /v2/models/iris/infer 48 b

@@ -18,7 +18,7 @@ setup_file() {
 		-o iris --epochs 30 --lr 0.05 >/dev/null
 	"$CNAI_BIN" train --data "$D/diabetes.csv" --target target -o diabetes \
 		--epochs 10 --lr 0.01 >/dev/null
-	head -n 401 "$D/cps_earnings_1992_2004.csv" >cps.csv
+	head -n 401 "$D/drift/cps_1992.csv" >cps.csv
 	"$CNAI_BIN" train --data cps.csv --target earnings -o cps --epochs 5 \
 		>/dev/null
 	cp "$D/iris.csv" "$D/diabetes.csv" .
@@ -407,7 +407,7 @@ client() { python3 client.py "$@"; }
 	assert_equal "$CODE" 200
 	# categorical features are BYTES inputs, and no [N, F] input is offered
 	get /v2/models/cps
-	assert_equal "$(jq -c '[.inputs[] | [.name, .datatype]]' <<<"$BODY")" '[["year","FP32"],["age","FP32"],["degree","BYTES"],["gender","BYTES"]]'
+	assert_equal "$(jq -c '[.inputs[] | [.name, .datatype]]' <<<"$BODY")" '[["age","FP32"],["degree","BYTES"],["gender","BYTES"]]'
 }
 
 @test "infer on all 150 iris rows equals cnai predict --proba" {
@@ -507,9 +507,9 @@ print("{\"id\": \"plain\", \"inputs\": [%s]}" % ", ".join(ins))' "${cols[@]}")
 	run client compare resp.json pred.csv
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	# null takes the training fill, as an empty CSV cell does
-	printf 'year,degree,gender,age\n1992,,male,\n' >gap.csv
+	printf 'degree,gender,age\n,male,\n' >gap.csv
 	cnai predict cps --data gap.csv 2>/dev/null >pred.csv
-	post /v2/models/cps/infer '{"inputs":[{"name":"year","shape":[1],"datatype":"FP32","data":[1992]},{"name":"degree","shape":[1],"datatype":"BYTES","data":[null]},{"name":"gender","shape":[1],"datatype":"BYTES","data":["male"]},{"name":"age","shape":[1],"datatype":"FP32","data":[null]}]}'
+	post /v2/models/cps/infer '{"inputs":[{"name":"degree","shape":[1],"datatype":"BYTES","data":[null]},{"name":"gender","shape":[1],"datatype":"BYTES","data":["male"]},{"name":"age","shape":[1],"datatype":"FP32","data":[null]}]}'
 	assert_equal "$CODE" 200
 	printf '%s' "$BODY" >resp.json
 	client compare resp.json pred.csv

@@ -2,6 +2,17 @@
 # 127.0.0.1, stopped by SIGTERM, and curl wrappers that keep the status.
 # Load after lib.bash.
 
+# For setup_file: a store in $BATS_FILE_TMPDIR/fix, the working folder,
+# with the model folder $2 trained on examples/data/$1.csv (target
+# "target") for the tests to copy.
+serve_fixture() {
+	FIX="$BATS_FILE_TMPDIR/fix"
+	mkdir -p "$FIX" && cd "$FIX" || return 1
+	"$CNAI_BIN" init >/dev/null
+	"$CNAI_BIN" train --data "$CNAI_ROOT/examples/data/$1.csv" \
+		--target target -o "$2" --epochs 2 >/dev/null 2>&1
+}
+
 # Each test works in a copy of the fixtures setup_file made in
 # $BATS_FILE_TMPDIR/fix, and stops its server.
 setup() {

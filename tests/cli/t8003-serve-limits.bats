@@ -9,11 +9,7 @@ load lib
 load serve
 
 setup_file() {
-	FIX="$BATS_FILE_TMPDIR/fix"
-	mkdir -p "$FIX" && cd "$FIX" || return 1
-	"$CNAI_BIN" init >/dev/null
-	"$CNAI_BIN" train --data "$CNAI_ROOT/examples/data/iris.csv" \
-		--target target -o iris --epochs 5 >/dev/null 2>&1
+	serve_fixture iris iris || return 1
 	write_client >client.py
 	cd / || return 1
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# cnai serve and large infer requests: numbers are read from the body
+# straight into the feature matrix, never into a tree of JSON values (8
+# times the body's size), in every request form. The server's peak memory
+# stays within a bound of the body's size.
+load lib
+load serve
+
+setup_file() {
+	serve_fixture diabetes diabetes || return 1
+	# ~20 MB: the 442 diabetes rows 1,400 times, as one input per feature
+	# (the general decoder) and as one [N, F] matrix (the fast one)
+	python3 - "$CNAI_ROOT/examples/data/diabetes.csv" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1]))) * 1400
+names = [k for k in rows[0] if k != "target"]
+def dump(doc, path):
+    open(path, "w").write(json.dumps(doc, separators=(",", ":")))
+dump({"inputs": [{"name": n, "shape": [len(rows)], "datatype": "FP64",
+                  "data": [json.loads(r[n]) for r in rows]} for n in names]},
+     "features.json")
+dump({"inputs": [{"name": "input", "shape": [len(rows), len(names)],
+                  "datatype": "FP32",
+                  "data": [[json.loads(r[n]) for n in names] for r in rows]}]},
+     "matrix.json")
+PY
+	cd / || return 1
+}
+
+# The server's resident set now, and its peak, in kB.
+rss() { awk "/^$1:/ { print \$2 }" "/proc/$SERVE_PID/status"; }
+
+@test "a 20 MB request of one input per feature is answered as its matrix form, within 4 times its size in memory" {
+	size=$(wc -c <features.json)
+	[ "$size" -gt 20000000 ]
+	serve_start -q diabetes --max-body 33554432
+	post /v2/models/diabetes/infer '{"inputs":[{"name":"input","shape":[1,10],"datatype":"FP32","data":[59,2,32.1,101,157,93.2,38,4,4.8598,87]}]}'
+	assert_equal "$CODE" 200
+	base=$(rss VmRSS)
+	curl -s -o features.out -w '%{http_code}' --data-binary @features.json \
+		"$URL/v2/models/diabetes/infer" >code
+	peak=$(rss VmHWM)
+	assert_equal "$(cat code)" 200
+	echo "body $((size / 1024)) kB; RSS before ${base} kB, peak ${peak} kB"
+	[ $((peak - base)) -le $((4 * size / 1024)) ]
+	# the same rows through the fast decoder give the same answer
+	curl -s -o matrix.out --data-binary @matrix.json \
+		"$URL/v2/models/diabetes/infer"
+	assert_equal "$(jq -c '.outputs[0].shape' features.out)" '[618800]'
+	cmp features.out matrix.out
+}

@@ -633,8 +633,11 @@ static int member_key(struct scan *sc, const char **key, size_t *len,
 		*key = json_string_value(*key_json);
 		*len = json_string_length(*key_json);
 	}
-	if (!at(sc, ':'))
+	if (!at(sc, ':')) {
+		json_decref(*key_json);
+		*key_json = NULL;
 		return fail(sc, sc->p, "':' expected");
+	}
 	sc->p++;
 	return 1;
 }

@@ -584,7 +584,8 @@ static void reject_conn(struct cnai_server *s, int fd)
 
 /* Looks at p's first bytes: 1 when p is done with (handed over or
  * closed), 0 to wait for more. */
-static int examine(struct cnai_server *s, struct pending_conn *p, int hup)
+static int examine(struct cnai_server *s, struct pending_conn *p, int hup,
+		   int epfd)
 {
 	unsigned char b[SNIFF_BYTES];
 	ssize_t n = recv(p->fd, b, sizeof(b), MSG_PEEK);
@@ -592,26 +593,26 @@ static int examine(struct cnai_server *s, struct pending_conn *p, int hup)
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR) && !hup)
 		return 0;
-	if (n <= 0) {
-		close(p->fd);
-		return 1;
-	}
-	verdict = sniff(b, (size_t)n, !hup);
+	verdict = n <= 0 ? -2 : sniff(b, (size_t)n, !hup);
 	if (!verdict)
 		return 0;
-	if (verdict < 0) {
+	/* out of our set first: once handed over, the descriptor is
+	 * libmicrohttpd's, and may be closed and its number reused */
+	epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	if (verdict == -2)
+		close(p->fd);
+	else if (verdict < 0)
 		reject_conn(s, p->fd);
-		return 1;
-	}
-	/* libmicrohttpd owns (and closes) the socket from here on */
-	MHD_add_connection(s->d, p->fd, (const struct sockaddr *)&p->addr,
-			   p->addrlen);
+	else /* libmicrohttpd owns (and closes) the socket from here on */
+		MHD_add_connection(s->d, p->fd,
+				   (const struct sockaddr *)&p->addr,
+				   p->addrlen);
 	return 1;
 }
 
-static void drop(struct pending_conn **list, size_t *n, size_t i, int epfd)
+/* Forgets list[i] (its descriptor closed or handed over already). */
+static void drop(struct pending_conn **list, size_t *n, size_t i)
 {
-	epoll_ctl(epfd, EPOLL_CTL_DEL, list[i]->fd, NULL);
 	free(list[i]);
 	list[i] = list[--*n];
 }
@@ -682,15 +683,15 @@ static void *acceptor(void *cls)
 				if (i < n &&
 				    examine(s, p, !!(events[k].events &
 						     (EPOLLRDHUP | EPOLLHUP |
-						      EPOLLERR))))
-					drop(list, &n, i, epfd);
+						      EPOLLERR)), epfd))
+					drop(list, &n, i);
 			}
 		}
 		/* the idle timeout, as libmicrohttpd's for its connections */
 		for (i = 0; i < n;)
 			if (since(&list[i]->since) > s->o.timeout_s) {
 				close(list[i]->fd);
-				drop(list, &n, i, epfd);
+				drop(list, &n, i);
 			} else {
 				i++;
 			}

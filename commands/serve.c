@@ -42,8 +42,8 @@ static const char *const option_help[] = {
 	"    --batch-window-us <us>  batch requests arriving within this window "
 	"(default 0: off)",
 	"    --max-batch <n>      rows per batched inference (default 256)",
-	"    --max-body <size>    larger requests get 413 (default 16M, at most "
-	"the budget)",
+	"    --max-body <size>    larger requests get 413 (default 16M, at "
+	"most the budget)",
 	"    --max-inflight-bytes <size>  request bodies held at once, all "
 	"clients",
 	"                         together; past it 503 and Retry-After "

@@ -232,8 +232,9 @@ int cnai_metrics_render(struct cnai_buf *b, struct cnai_metrics *m)
 			 "served.\n# TYPE cnai_http_requests_in_flight gauge\n"
 			 "cnai_http_requests_in_flight %ld\n",
 		      atomic_load(&m->inflight));
-	cnai_buf_addf(b, "# HELP cnai_http_request_body_in_flight_bytes Request "
-			 "body bytes held (the --max-inflight-bytes budget).\n"
+	cnai_buf_addf(b, "# HELP cnai_http_request_body_in_flight_bytes "
+			 "Request body bytes held (the --max-inflight-bytes "
+			 "budget).\n"
 			 "# TYPE cnai_http_request_body_in_flight_bytes gauge\n"
 			 "cnai_http_request_body_in_flight_bytes %ld\n",
 		      atomic_load(&m->body_bytes));
@@ -243,8 +244,8 @@ int cnai_metrics_render(struct cnai_buf *b, struct cnai_metrics *m)
 			 "turned away before routing, by reason.\n"
 			 "# TYPE cnai_http_requests_rejected_total counter\n");
 	for (i = 0; i < CNAI_METRICS_REJECT_COUNT; i++)
-		cnai_buf_addf(b, "cnai_http_requests_rejected_total{reason=\"%s\"} "
-			      "%lu\n", reject_reasons[i],
+		cnai_buf_addf(b, "cnai_http_requests_rejected_total"
+			      "{reason=\"%s\"} %lu\n", reject_reasons[i],
 			      atomic_load(&m->rejected[i]));
 	cnai_buf_adds(b, "# HELP cnai_model_load_seconds Time to load each "
 			 "model.\n# TYPE cnai_model_load_seconds gauge\n");

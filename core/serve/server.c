@@ -51,7 +51,8 @@ struct cnai_server {
 	atomic_size_t body_bytes; /* reserved by requests, <= max_inflight */
 	int port;
 	pthread_mutex_t log_lock;
-	int lfd, stopfd;          /* listening socket; eventfd: acceptor, stop */
+	int lfd;                  /* the listening socket (the acceptor's) */
+	int stopfd;               /* eventfd: tells the acceptor to stop */
 	pthread_t acceptor;
 };
 
@@ -543,7 +544,8 @@ static const char request_line_error[] =
 static int is_tchar(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
+	       (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
 /*

@@ -649,6 +649,9 @@ static int decode_general(float **x, size_t *n, struct cnai_buf *id_json,
 		goto cleanup;
 	if (!json_is_object(sk.doc))
 		err = bad(status, "the request must be a JSON object");
+	else if (sk.too_many_inputs)
+		err = bad(status, "'inputs' holds more than %d tensors",
+			  CNAI_SERVE_MAX_INPUTS);
 	else
 		err = decode_inputs(x, n, json_object_get(sk.doc, "inputs"),
 				    &sk, sm->m, status);

@@ -864,6 +864,10 @@ static int input_object(struct scan *sc, size_t i)
 
 static int input_element(struct scan *sc, size_t i, void *cls)
 {
+	if (i >= CNAI_SERVE_MAX_INPUTS) {
+		sc->out->too_many_inputs = 1;
+		return skip_value(sc, NULL, 0);
+	}
 	if (i)
 		cnai_buf_addch(&sc->sk, ',');
 	return span_slot(sc, i) &&
@@ -873,10 +877,11 @@ static int input_element(struct scan *sc, size_t i, void *cls)
 /* "inputs": an array of input objects (anything else is 0). */
 static int inputs_value(struct scan *sc)
 {
-	if (!at(sc, '['))
-		return skip_as(sc, "0");
 	/* a later "inputs" replaces an earlier one, as in jansson */
 	sc->out->nspans = 0;
+	sc->out->too_many_inputs = 0;
+	if (!at(sc, '['))
+		return skip_as(sc, "0");
 	cnai_buf_addch(&sc->sk, '[');
 	if (!walk_array(sc, input_element, NULL))
 		return 0;

@@ -42,6 +42,11 @@ int cnai_serve_request_decode(struct cnai_serve_request *out,
 /* Arrays in "data" nest at most this deep (the general decoder's limit). */
 enum { CNAI_SERVE_MAX_NESTING = 8 };
 
+/* The most tensors a request's "inputs" may hold: a model takes one per
+ * feature at most, and each would be a jansson object (a few hundred
+ * bytes for the two of "{}"). */
+enum { CNAI_SERVE_MAX_INPUTS = 4096 };
+
 /* Where inputs[i]'s "data" is: its text in the body, flattened size. */
 struct cnai_serve_span {
 	const char *p, *end; /* NULL when the input has no data (or is not
@@ -58,6 +63,8 @@ struct cnai_serve_skeleton {
 	json_t *doc;
 	struct cnai_serve_span *spans; /* [i]: the "inputs" array's i-th */
 	size_t nspans;
+	int too_many_inputs; /* over CNAI_SERVE_MAX_INPUTS: the rest left
+			      * out of doc and spans */
 	/* A syntax error: where (1-based, columns in characters) and what. */
 	int line, column;
 	char text[80];

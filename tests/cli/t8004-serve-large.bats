@@ -49,3 +49,14 @@ rss() { awk "/^$1:/ { print \$2 }" "/proc/$SERVE_PID/status"; }
 	assert_equal "$(jq -c '.outputs[0].shape' features.out)" '[618800]'
 	cmp features.out matrix.out
 }
+
+@test "a request of more than 4,096 tensors gets 400 (each would be a JSON object in memory)" {
+	serve_start -q diabetes
+	python3 -c 'import json; print(json.dumps({"inputs": [{}] * 4097}))' >many.json
+	run req --data-binary @many.json "$URL/v2/models/diabetes/infer"
+	assert_equal "$output" "$(printf '%s\n' '{"error":"'"'inputs'"' holds more than 4096 tensors"}' 400)"
+	# 4,096 are read as before: the first has no name
+	python3 -c 'import json; print(json.dumps({"inputs": [{}] * 4096}))' >many.json
+	run req --data-binary @many.json "$URL/v2/models/diabetes/infer"
+	assert_equal "$output" "$(printf '%s\n' '{"error":"each input needs name, shape, datatype and data"}' 400)"
+}

@@ -622,6 +622,24 @@ static int load_json(json_t **out, int *status, const char *body, size_t len)
  * numbers would take 8 times its size) and gets the scanner's. */
 enum { JANSSON_ERROR_MAX = 1 << 20 };
 
+/* The request's skeleton; 400 when it is not JSON. Release sk always. */
+static int parse_request(struct cnai_serve_skeleton *sk, int *status,
+			 const char *body, size_t len)
+{
+	json_t *req = NULL;
+	int err = cnai_serve_skeleton_parse(sk, body, len);
+
+	if (err != 1)
+		return err;
+	if (len <= JANSSON_ERROR_MAX &&
+	    load_json(&req, status, body, len) < 0)
+		return CNAI_EINVALID;
+	json_decref(req);
+	*status = 400;
+	return cnai_error_set(CNAI_EINVALID, "malformed JSON at line %d, "
+			      "column %d: %s", sk->line, sk->column, sk->text);
+}
+
 /* Any v2 request: the encoded rows and, if the request has a string
  * "id", its JSON text in id_json. */
 static int decode_general(float **x, size_t *n, struct cnai_buf *id_json,
@@ -629,23 +647,10 @@ static int decode_general(float **x, size_t *n, struct cnai_buf *id_json,
 			  const char *body, size_t len)
 {
 	struct cnai_serve_skeleton sk;
-	json_t *req = NULL, *id;
-	int err = cnai_serve_skeleton_parse(&sk, body, len);
+	json_t *id;
+	int err;
 
-	if (err == 1) {
-		if (len > JANSSON_ERROR_MAX || load_json(&req, status, body,
-							 len) == 0) {
-			json_decref(req);
-			*status = 400;
-			err = cnai_error_set(CNAI_EINVALID, "malformed JSON at "
-					     "line %d, column %d: %s", sk.line,
-					     sk.column, sk.text);
-		} else {
-			err = CNAI_EINVALID;
-		}
-		goto cleanup;
-	}
-	if (err < 0)
+	if ((err = parse_request(&sk, status, body, len)) < 0)
 		goto cleanup;
 	if (!json_is_object(sk.doc))
 		err = bad(status, "the request must be a JSON object");
@@ -731,28 +736,6 @@ cleanup:
 	return err;
 }
 
-/* A jansson value as the decoders read one (v1's instances are a tree:
- * they are rows of objects as often as of numbers). */
-static void value_of_json(struct cnai_serve_value *v, json_t *j)
-{
-	memset(v, 0, sizeof(*v));
-	v->kind = CNAI_SERVE_OTHER;
-	if (json_is_null(j)) {
-		v->kind = CNAI_SERVE_NULL;
-	} else if (json_is_integer(j)) {
-		v->kind = CNAI_SERVE_INTEGER;
-		v->integer = (long long)json_integer_value(j);
-		v->number = (double)json_integer_value(j);
-	} else if (json_is_real(j)) {
-		v->kind = CNAI_SERVE_REAL;
-		v->number = json_real_value(j);
-	} else if (json_is_string(j)) {
-		v->kind = CNAI_SERVE_STRING;
-		v->text = json_string_value(j);
-		v->len = json_string_length(j);
-	}
-}
-
 /* {"predictions":[..]}: labels for a classifier, else values. */
 static int respond_v1(struct cnai_buf *out, const struct cnai_ml_model *m,
 		      const float *pred, size_t n)
@@ -768,56 +751,108 @@ static int respond_v1(struct cnai_buf *out, const struct cnai_ml_model *m,
 	return cnai_buf_oom(out);
 }
 
+/*
+ * One v1 instance into `row`: [v1, v2, ...] in feature order, or
+ * {name: v}; read from the body as the v2 data are.
+ */
+static int encode_instance(float *row, const struct cnai_serve_span *inst,
+			   const struct cnai_ml_prep *p,
+			   struct cnai_serve_span *by_feature,
+			   const struct tensor *t, int *status)
+{
+	struct cnai_serve_values it;
+	struct cnai_serve_span el, key;
+	struct cnai_serve_value v;
+	size_t j, count = 0;
+	int err = 0;
+
+	if (*inst->p == '[') {
+		cnai_serve_elements_init(&it, inst);
+		while (cnai_serve_elements_next(&el, &it))
+			count++;
+		if (count != p->n) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "%zu", p->n);
+			return bad(status, "each instance needs %s values",
+				   want);
+		}
+		cnai_serve_elements_init(&it, inst);
+		for (j = 0; j < p->n && !err; j++) {
+			cnai_serve_elements_next(&el, &it);
+			cnai_serve_value_at(&v, &el);
+			err = encode(row + feature_offset(p, j), &p->f[j], &v,
+				     t, status);
+		}
+		return err;
+	}
+	memset(by_feature, 0, p->n * sizeof(*by_feature));
+	if (*inst->p == '{') {
+		/* the last of a name counts, as in jansson */
+		cnai_serve_elements_init(&it, inst);
+		while (cnai_serve_members_next(&key, &el, &it)) {
+			struct cat_key name = { key.p + 1,
+						(size_t)(key.end - key.p - 2) };
+			json_t *k = NULL;
+
+			/* escapes: jansson decodes the key (checked already) */
+			if (memchr(name.s, '\\', name.len) &&
+			    (k = json_loadb(key.p, (size_t)(key.end - key.p),
+					    JSON_DECODE_ANY, NULL))) {
+				name.s = json_string_value(k);
+				name.len = json_string_length(k);
+			}
+			for (j = 0; j < p->n; j++)
+				if (!cmp_cat(&name, &p->f[j].name))
+					by_feature[j] = el;
+			json_decref(k);
+		}
+	}
+	for (j = 0; j < p->n && !err; j++) {
+		if (!by_feature[j].p)
+			return bad(status, "instance without feature '%s'",
+				   p->f[j].name);
+		cnai_serve_value_at(&v, &by_feature[j]);
+		err = encode(row + feature_offset(p, j), &p->f[j], &v, t,
+			     status);
+	}
+	return err;
+}
+
 int cnai_serve_predict_v1(struct cnai_buf *out, int *status,
 			  struct cnai_serve_model *sm, struct cnai_metrics *mx,
 			  const char *body, size_t len)
 {
-	json_t *req, *inst, *row;
-	struct cnai_serve_value val;
 	const struct cnai_ml_prep *p = &sm->m->prep;
-	struct tensor t = { "instances", "FP64", { 0 }, 0, 0, NULL };
+	const struct tensor t = { "instances", "FP64", { 0 }, 0, 0, NULL };
+	struct cnai_serve_skeleton sk;
+	struct cnai_serve_span inst, *by_feature = NULL;
+	struct cnai_serve_values it;
 	float *x = NULL, *pred = NULL;
-	size_t n, i, j;
-	int err = 0;
+	size_t n = 0, i;
+	int err;
 
 	*status = 500;
-	if ((err = load_json(&req, status, body, len)) < 0)
-		return err;
-	inst = json_object_get(req, "instances");
-	if (!json_is_array(inst)) {
+	if ((err = parse_request(&sk, status, body, len)) < 0)
+		goto cleanup;
+	if (!json_is_object(sk.doc) || !sk.instances.p ||
+	    *sk.instances.p != '[') {
 		err = bad(status, "expected {\"instances\": [...]}");
 		goto cleanup;
 	}
-	n = json_array_size(inst);
-	if (!(x = calloc(n ? n * p->width : 1, sizeof(float)))) {
+	cnai_serve_elements_init(&it, &sk.instances);
+	while (cnai_serve_elements_next(&inst, &it))
+		n++;
+	if (!(x = calloc(n ? n * p->width : 1, sizeof(float))) ||
+	    !(by_feature = calloc(p->n ? p->n : 1, sizeof(*by_feature)))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	/* each instance: [v1, v2, ...] in feature order, or {name: v} */
-	json_array_foreach(inst, i, row) {
-		for (j = 0; j < p->n && !err; j++) {
-			json_t *v = json_is_array(row)
-					    ? json_array_get(row, j)
-					    : json_object_get(row, p->f[j].name);
-
-			if (json_is_array(row) && json_array_size(row) != p->n) {
-				char want[32];
-
-				snprintf(want, sizeof(want), "%zu", p->n);
-				err = bad(status, "each instance needs %s "
-					  "values", want);
-				break;
-			}
-			if (!v && !json_is_array(row)) {
-				err = bad(status, "instance without feature "
-					  "'%s'", p->f[j].name);
-				break;
-			}
-			value_of_json(&val, v);
-			err = encode(x + i * p->width + feature_offset(p, j),
-				     &p->f[j], &val, &t, status);
-		}
-		if (err < 0)
+	cnai_serve_elements_init(&it, &sk.instances);
+	for (i = 0; i < n; i++) {
+		cnai_serve_elements_next(&inst, &it);
+		if ((err = encode_instance(x + i * p->width, &inst, p,
+					   by_feature, &t, status)) < 0)
 			goto cleanup;
 	}
 	if ((err = run(&pred, sm, mx, x, n)) < 0 ||
@@ -825,7 +860,8 @@ int cnai_serve_predict_v1(struct cnai_buf *out, int *status,
 		goto cleanup;
 	*status = 200;
 cleanup:
-	json_decref(req);
+	cnai_serve_skeleton_release(&sk);
+	free(by_feature);
 	free(x);
 	free(pred);
 	return err;

@@ -902,6 +902,15 @@ static int request_key(struct scan *sc, const char *key, size_t len,
 		emit_key(sc, m, "id");
 		return at(sc, '"') ? copy_value(sc) : skip_as(sc, "0");
 	}
+	if (key_is(key, len, "instances")) {
+		/* a later one replaces an earlier one, as in jansson */
+		ws(sc);
+		sc->out->instances.p = sc->p;
+		if (!skip_value(sc, NULL, 0))
+			return 0;
+		sc->out->instances.end = sc->p;
+		return 1;
+	}
 	return skip_value(sc, NULL, 0);
 }
 
@@ -1048,4 +1057,76 @@ int cnai_serve_values_next(struct cnai_serve_value *v,
 	read_number(v, &p, it->end, &why);
 	it->p = p;
 	return 1;
+}
+
+void cnai_serve_value_at(struct cnai_serve_value *v,
+			 const struct cnai_serve_span *span)
+{
+	struct cnai_serve_values it = { span->p, span->end };
+
+	if (*span->p == '[') {
+		memset(v, 0, sizeof(*v));
+		v->kind = CNAI_SERVE_OTHER;
+		return;
+	}
+	cnai_serve_values_next(v, &it);
+}
+
+void cnai_serve_elements_init(struct cnai_serve_values *it,
+			      const struct cnai_serve_span *span)
+{
+	/* inside the brackets (or braces) */
+	it->p = span->p + 1;
+	it->end = span->end - 1;
+}
+
+/* Past the (checked) value at p: a string, a bracketed value, a token. */
+static const char *skip_any(const char *p, const char *end)
+{
+	if (*p == '"') {
+		for (p++; *p != '"'; p++)
+			if (*p == '\\')
+				p++;
+		return p + 1;
+	}
+	if (*p == '[' || *p == '{')
+		return skip_object(p, end);
+	while (p < end && *p != ',' && *p != ']' && *p != '}' && *p != ' ' &&
+	       *p != '\t' && *p != '\n' && *p != '\r' && *p)
+		p++;
+	return p;
+}
+
+/* To the next element: past white space, a comma, a dropped NUL. */
+static const char *next_element(const char *p, const char *end)
+{
+	while (p < end && (*p == ',' || *p == ' ' || *p == '\t' ||
+			   *p == '\n' || *p == '\r' || !*p))
+		p++;
+	return p;
+}
+
+int cnai_serve_elements_next(struct cnai_serve_span *el,
+			     struct cnai_serve_values *it)
+{
+	const char *p = next_element(it->p, it->end);
+
+	if (p >= it->end)
+		return 0;
+	memset(el, 0, sizeof(*el));
+	el->p = p;
+	el->end = it->p = skip_any(p, it->end);
+	return 1;
+}
+
+int cnai_serve_members_next(struct cnai_serve_span *key,
+			    struct cnai_serve_span *value,
+			    struct cnai_serve_values *it)
+{
+	if (!cnai_serve_elements_next(key, it))
+		return 0;
+	while (*it->p != ':')
+		it->p++;
+	it->p++;
+	return cnai_serve_elements_next(value, it);
 }

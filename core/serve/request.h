@@ -65,6 +65,9 @@ struct cnai_serve_skeleton {
 	size_t nspans;
 	int too_many_inputs; /* over CNAI_SERVE_MAX_INPUTS: the rest left
 			      * out of doc and spans */
+	/* KServe v1's top-level "instances" value (p NULL without one),
+	 * read with cnai_serve_elements_next and cnai_serve_members_next. */
+	struct cnai_serve_span instances;
 	/* A syntax error: where (1-based, columns in characters) and what. */
 	int line, column;
 	char text[80];
@@ -109,5 +112,22 @@ void cnai_serve_values_init(struct cnai_serve_values *it,
 			    const struct cnai_serve_span *span);
 int cnai_serve_values_next(struct cnai_serve_value *v,
 			   struct cnai_serve_values *it);
+
+/*
+ * The value in `span` (checked by the parser) as one value: an array is
+ * CNAI_SERVE_OTHER, as an object is.
+ */
+void cnai_serve_value_at(struct cnai_serve_value *v,
+			 const struct cnai_serve_span *span);
+
+/* The elements of an array span (or the members of an object span), in
+ * order, each as a span of its own; its key's JSON token in *key. */
+void cnai_serve_elements_init(struct cnai_serve_values *it,
+			      const struct cnai_serve_span *span);
+int cnai_serve_elements_next(struct cnai_serve_span *el,
+			     struct cnai_serve_values *it);
+int cnai_serve_members_next(struct cnai_serve_span *key,
+			    struct cnai_serve_span *value,
+			    struct cnai_serve_values *it);
 
 #endif

@@ -6,7 +6,8 @@
  * features, each finite (a NaN here would mean a number was misread).
  * The skeleton parser must accept exactly the bodies jansson accepts (the
  * answers would change otherwise), its spans must lie in the body, and
- * reading a span must give as many values as it counted.
+ * reading a span must give as many values as it counted; v1's instances
+ * must read as elements and members within their span.
  */
 #include <jansson.h>
 #include <math.h>
@@ -24,6 +25,28 @@ static struct cnai_ml_feature features[4] = {
 	{ "d", 0, 3.0f, 10.0f, 2.0f, NULL, 0, 0 },
 };
 static const struct cnai_ml_prep prep = { features, 4, 4, 4 };
+
+/* Each element of an array span, or member of an object span, and the
+ * elements and members of those, lie within it. */
+static void check_elements(const struct cnai_serve_span *s, int depth)
+{
+	struct cnai_serve_values it;
+	struct cnai_serve_span el, key;
+	struct cnai_serve_value v;
+
+	if (*s->p != '[' && *s->p != '{') {
+		cnai_serve_value_at(&v, s);
+		return;
+	}
+	cnai_serve_elements_init(&it, s);
+	while (*s->p == '[' ? cnai_serve_elements_next(&el, &it)
+			    : cnai_serve_members_next(&key, &el, &it)) {
+		if (el.p < s->p || el.end > s->end || el.p >= el.end)
+			abort();
+		if (depth < 2)
+			check_elements(&el, depth + 1);
+	}
+}
 
 static void check_skeleton(const char *body, size_t size)
 {
@@ -50,6 +73,8 @@ static void check_skeleton(const char *body, size_t size)
 		if (n != s->count)
 			abort();
 	}
+	if (rc == 0 && sk.instances.p)
+		check_elements(&sk.instances, 0);
 	cnai_serve_skeleton_release(&sk);
 	json_decref(j);
 }

@@ -5,6 +5,7 @@
  * and on SIGTERM or SIGINT drains it: readiness off, no new connections,
  * in-flight requests finish within --grace, exit 0.
  */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,8 +26,8 @@
 static const char *const synopsis[] = {
 	"cnai serve <model>|<dir>... [--host <addr>] [--port <port>] "
 	"[--threads <n>] [--max-batch <n>] [--batch-window-us <us>] "
-	"[--max-body <bytes>] [--timeout <seconds>] [--grace <seconds>] "
-	"[--log-format json|text]",
+	"[--max-body <size>] [--max-inflight-bytes <size>] "
+	"[--timeout <seconds>] [--grace <seconds>] [--log-format json|text]",
 	NULL,
 };
 static const char *const option_help[] = {
@@ -41,7 +42,12 @@ static const char *const option_help[] = {
 	"    --batch-window-us <us>  batch requests arriving within this window "
 	"(default 0: off)",
 	"    --max-batch <n>      rows per batched inference (default 256)",
-	"    --max-body <bytes>   larger requests get 413 (default 16 MiB)",
+	"    --max-body <size>    larger requests get 413 (default 16M, at "
+	"most the budget)",
+	"    --max-inflight-bytes <size>  request bodies held at once, all "
+	"clients",
+	"                         together; past it 503 and Retry-After "
+	"(default 256M)",
 	"    --timeout <seconds>  idle connections are closed (default 10)",
 	"    --grace <seconds>    on SIGTERM, time for requests in flight "
 	"(default 10)",
@@ -55,6 +61,35 @@ static const char *const option_help[] = {
 	NULL,
 };
 static const struct cnai_usage usage = { synopsis, option_help };
+
+/*
+ * A byte count: a whole number with an optional k, M or G (powers of
+ * 1024, either case), as "--max-body 16M".
+ */
+static int parse_size(int64_t *out, const char *arg, const char *option)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (errno || end == arg || *end || *arg == '-' ||
+	    v > (unsigned long long)INT64_MAX >> shift)
+		return cnai_error_set(CNAI_EUSAGE, "%s: '%s' is not a size "
+				      "(bytes, or a number with k, M or G)",
+				      option, arg);
+	*out = (int64_t)(v << shift);
+	return 0;
+}
 
 static double now_s(void)
 {
@@ -108,19 +143,21 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 		{ "max-batch", required_argument, NULL, 'b' },
 		{ "batch-window-us", required_argument, NULL, 'w' },
 		{ "max-body", required_argument, NULL, 'B' },
+		{ "max-inflight-bytes", required_argument, NULL, 'I' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "log-format", required_argument, NULL, 'l' },
 		CNAI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cnai_server_opts so = { "127.0.0.1", 8080, 2, 16 << 20, 10, 1 };
+	struct cnai_server_opts so = { "127.0.0.1", 8080, 2, 16 << 20,
+				       256 << 20, 10, 1 };
 	struct cnai_serve_model *models = NULL;
 	struct cnai_metrics *mx = NULL;
 	struct cnai_server *srv = NULL;
 	struct cnai_backend *be = NULL;
 	int64_t port = 8080, threads = 2, max_batch = 256, window = 0,
-		max_body = 16 << 20, timeout = 10, grace = 10;
+		max_body = -1, inflight = 256 << 20, timeout = 10, grace = 10;
 	size_t n = 0, i;
 	sigset_t sigs;
 	int c, err = 0, sig, left;
@@ -133,7 +170,8 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 		case 't': err = cnai_opt_int64(&threads, optarg, "--threads"); break;
 		case 'b': err = cnai_opt_int64(&max_batch, optarg, "--max-batch"); break;
 		case 'w': err = cnai_opt_int64(&window, optarg, "--batch-window-us"); break;
-		case 'B': err = cnai_opt_int64(&max_body, optarg, "--max-body"); break;
+		case 'B': err = parse_size(&max_body, optarg, "--max-body"); break;
+		case 'I': err = parse_size(&inflight, optarg, "--max-inflight-bytes"); break;
 		case 'T': err = cnai_opt_int64(&timeout, optarg, "--timeout"); break;
 		case 'g': err = cnai_opt_int64(&grace, optarg, "--grace"); break;
 		case 'l':
@@ -156,12 +194,22 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	}
 	if (port < 0 || port > 65535 || threads < 1 || threads > 256 ||
 	    max_batch < 1 || window < 0 || window > 1000000 ||
-	    max_body < 1 || timeout < 1 || grace < 0)
+	    max_body == 0 || inflight < 1 || timeout < 1 || grace < 0)
 		return cnai_error_set(CNAI_EUSAGE,
 				      "out of range: --port 0-65535, --threads "
 				      "1-256, --max-batch >= 1, "
 				      "--batch-window-us 0-1000000, --max-body "
-				      ">= 1, --timeout >= 1, --grace >= 0");
+				      ">= 1, --max-inflight-bytes >= 1, "
+				      "--timeout >= 1, --grace >= 0");
+	/* A body the whole budget cannot hold would get 503 for ever: the
+	 * default --max-body gives way to a smaller budget, a given one must
+	 * fit in it. */
+	if (max_body < 0)
+		max_body = inflight < 16 << 20 ? inflight : 16 << 20;
+	else if (max_body > inflight)
+		return cnai_error_set(CNAI_EUSAGE, "--max-body %lld is over "
+				      "--max-inflight-bytes %lld",
+				      (long long)max_body, (long long)inflight);
 	if (optind >= argc)
 		return cnai_error_set(CNAI_EUSAGE, "no model to serve; usage: %s",
 				      synopsis[0]);
@@ -170,6 +218,7 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	so.port = (int)port;
 	so.threads = (int)threads;
 	so.max_body = (size_t)max_body;
+	so.max_inflight = (size_t)inflight;
 	so.timeout_s = (int)timeout;
 	n = (size_t)(argc - optind);
 	if (!(models = calloc(n, sizeof(*models))) ||

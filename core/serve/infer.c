@@ -205,30 +205,20 @@ static int predict(struct cnai_serve_model *sm, struct cnai_metrics *mx,
 
 /* ---- decoding ---------------------------------------------------------- */
 
+/*
+ * A tensor of the request: its name, datatype and shape from the
+ * skeleton's small jansson tree, its values where the body has them (the
+ * span), read one by one as they are encoded. A 100 MB request is never
+ * a tree of a hundred million jansson values.
+ */
 struct tensor {
 	const char *name, *datatype;
 	size_t dims[8], ndims, count;
-	json_t *data;
+	const struct cnai_serve_span *span;
 };
 
-/* Flattens nested arrays row-major into `flat` (borrowed values). */
-static int flatten(json_t *flat, json_t *data, int depth)
-{
-	json_t *v;
-	size_t i;
-
-	if (depth > 8)
-		return -1;
-	if (!json_is_array(data))
-		return json_array_append(flat, data);
-	json_array_foreach(data, i, v)
-		if (flatten(flat, v, depth + 1) < 0)
-			return -1;
-	return 0;
-}
-
-static int parse_tensor(struct tensor *t, json_t *in, json_t *flat,
-			int *status)
+static int parse_tensor(struct tensor *t, json_t *in,
+			const struct cnai_serve_span *span, int *status)
 {
 	json_t *shape = json_object_get(in, "shape"), *d;
 	size_t i;
@@ -237,7 +227,7 @@ static int parse_tensor(struct tensor *t, json_t *in, json_t *flat,
 	t->name = json_string_value(json_object_get(in, "name"));
 	t->datatype = json_string_value(json_object_get(in, "datatype"));
 	if (!t->name || !t->datatype || !json_is_array(shape) ||
-	    !json_object_get(in, "data"))
+	    !json_object_get(in, "data") || !span || !span->p)
 		return bad(status, "each input needs name, shape, datatype "
 			   "and data");
 	if (strcmp(t->datatype, "FP32") && strcmp(t->datatype, "FP64") &&
@@ -258,75 +248,95 @@ static int parse_tensor(struct tensor *t, json_t *in, json_t *flat,
 		t->dims[i] = (size_t)json_integer_value(d);
 		t->count *= t->dims[i];
 	}
-	if (flatten(flat, json_object_get(in, "data"), 0) < 0)
+	if (span->too_deep)
 		return bad(status, "input '%s': data nested too deeply",
 			   t->name);
-	if (json_array_size(flat) != t->count) {
+	if (span->count != t->count) {
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "%zu values for shape of %zu",
-			 json_array_size(flat), t->count);
+			 span->count, t->count);
 		return bad(status, "input '%s': %s", t->name, msg);
 	}
-	t->data = flat;
+	t->span = span;
 	return 0;
 }
 
 /* One value as the datatype says: numbers for FP/INT, NaN refused. */
-static int number(float *out, int *missing, json_t *v, const struct tensor *t,
-		  int *status)
+static int number(float *out, int *missing, const struct cnai_serve_value *v,
+		  const struct tensor *t, int *status)
 {
 	*missing = 0;
-	if (json_is_null(v)) {
+	if (v->kind == CNAI_SERVE_NULL) {
 		*missing = 1;
 		return 0;
 	}
-	if (!json_is_number(v))
+	if (v->kind != CNAI_SERVE_INTEGER && v->kind != CNAI_SERVE_REAL)
 		return bad(status, "input '%s': %s values must be numbers "
 			   "(NaN is not allowed; use null for a missing value)",
 			   t->name, t->datatype);
-	if (t->datatype[0] == 'I' && !json_is_integer(v))
+	if (t->datatype[0] == 'I' && v->kind != CNAI_SERVE_INTEGER)
 		return bad(status, "input '%s': %s values must be integers",
 			   t->name, t->datatype);
 	if (!strcmp(t->datatype, "INT32") &&
-	    (json_integer_value(v) < INT32_MIN ||
-	     json_integer_value(v) > INT32_MAX))
+	    (v->integer < INT32_MIN || v->integer > INT32_MAX))
 		return bad(status, "input '%s': %lld is out of range for INT32",
-			   t->name, (long long)json_integer_value(v));
-	*out = (float)json_number_value(v);
+			   t->name, v->integer);
+	*out = (float)v->number;
 	if (!isfinite(*out))
 		return bad(status, "input '%s': value out of range for %s",
 			   t->name, t->datatype);
 	return 0;
 }
 
+/* A category as the body spells it: not NUL-terminated. */
+struct cat_key {
+	const char *s;
+	size_t len;
+};
+
+/* strcmp's order (the categories are sorted by it) on a counted key. */
 static int cmp_cat(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct cat_key *k = a;
+	const char *cat = *(char *const *)b;
+	size_t n = strlen(cat);
+	int d = memcmp(k->s, cat, k->len < n ? k->len : n);
+
+	return d ? d : (k->len > n) - (k->len < n);
 }
 
-/* Encodes feature `f` of row `r` from a JSON value into `o`. */
-static int encode(float *o, const struct cnai_ml_feature *f, json_t *v,
-		  const struct tensor *t, int *status)
+/* Encodes feature `f` of one row from a request value into `o`. */
+static int encode(float *o, const struct cnai_ml_feature *f,
+		  const struct cnai_serve_value *v, const struct tensor *t,
+		  int *status)
 {
 	float x = 0;
 	int missing, err;
 
 	if (f->categorical) {
-		const char *s = json_string_value(v);
+		struct cat_key key = { v->text, v->len };
+		json_t *s = NULL;
 		char *const *hit;
 
 		memset(o, 0, f->ncats * sizeof(float));
-		if (json_is_null(v)) {
+		if (v->kind == CNAI_SERVE_NULL) {
 			o[f->mode] = 1.0f;
 			return 0;
 		}
-		if (!s)
+		if (v->kind != CNAI_SERVE_STRING)
 			return bad(status, "feature '%s' is categorical: send "
 				   "strings (datatype BYTES)", f->name);
-		hit = bsearch(&s, f->cats, f->ncats, sizeof(char *), cmp_cat);
+		/* escapes: jansson decodes the token (checked already) */
+		if (v->escaped &&
+		    (s = json_loadb(v->text, v->len, JSON_DECODE_ANY, NULL))) {
+			key.s = json_string_value(s);
+			key.len = json_string_length(s);
+		}
+		hit = bsearch(&key, f->cats, f->ncats, sizeof(char *), cmp_cat);
 		if (hit)
 			o[hit - f->cats] = 1.0f;
+		json_decref(s);
 		return 0;
 	}
 	if ((err = number(&x, &missing, v, t, status)) < 0)
@@ -346,28 +356,36 @@ static size_t feature_offset(const struct cnai_ml_prep *p, size_t j)
 	return off;
 }
 
+/* The span of inputs[k] (NULL when the skeleton has none). */
+static const struct cnai_serve_span *
+span_of(const struct cnai_serve_skeleton *sk, size_t k)
+{
+	return k < sk->nspans ? &sk->spans[k] : NULL;
+}
+
 /*
  * Builds the encoded matrix from the request's inputs: either one input
  * [N, F] holding every feature in the model's order, or one input per
  * feature (by name) of shape [N] or [N, 1].
  */
 static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
+			 const struct cnai_serve_skeleton *sk,
 			 const struct cnai_ml_model *m, int *status)
 {
 	const struct cnai_ml_prep *p = &m->prep;
+	struct cnai_serve_values it;
+	struct cnai_serve_value v;
 	struct tensor t;
-	json_t *in, *flat = NULL;
+	json_t *in;
 	float *x = NULL;
-	size_t n = 0, i, j, k, off, nin = json_array_size(inputs);
-
+	size_t n = 0, i, j, k, off, nin = json_array_size(inputs), found;
 	int err = 0;
 
 	if (!json_is_array(inputs) || !nin)
 		return bad(status, "'inputs' must be a non-empty array");
 	*xout = NULL;
 	in = json_array_get(inputs, 0);
-	flat = json_array();
-	if ((err = parse_tensor(&t, in, flat, status)) < 0)
+	if ((err = parse_tensor(&t, in, span_of(sk, 0), status)) < 0)
 		goto cleanup;
 	if (nin == 1 && t.ndims == 2 && p->n != 1) {
 		/* one matrix, features in the model's order */
@@ -392,14 +410,14 @@ static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
 			err = cnai_error_set(CNAI_ERROR, "out of memory");
 			goto cleanup;
 		}
+		cnai_serve_values_init(&it, t.span);
 		for (i = 0; i < n && !err; i++) {
 			float *row = x + i * p->width;
 
 			/* the row's columns in order: a running offset */
 			for (j = 0; j < p->n && !err; j++) {
-				err = encode(row, &p->f[j],
-					     json_array_get(flat, i * p->n + j),
-					     &t, status);
+				cnai_serve_values_next(&v, &it);
+				err = encode(row, &p->f[j], &v, &t, status);
 				row += p->f[j].categorical ? p->f[j].ncats : 1;
 			}
 		}
@@ -412,23 +430,22 @@ static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
 		goto cleanup;
 	}
 	for (j = 0; j < p->n && !err; j++) {
-		json_t *found = NULL;
+		found = nin;
 		json_array_foreach(inputs, k, in) {
 			const char *name = json_string_value(
 				json_object_get(in, "name"));
 
 			if (name && !strcmp(name, p->f[j].name))
-				found = in;
+				found = k;
 		}
-		if (!found) {
+		if (found == nin) {
 			err = bad(status, "no input for feature '%s' (send one "
 				  "input per feature, or one [N, F] input)",
 				  p->f[j].name);
 			break;
 		}
-		json_decref(flat);
-		flat = json_array();
-		if ((err = parse_tensor(&t, found, flat, status)) < 0)
+		if ((err = parse_tensor(&t, json_array_get(inputs, found),
+					span_of(sk, found), status)) < 0)
 			break;
 		if (t.count != n) {
 			err = bad(status, "input '%s': expected %s values "
@@ -437,9 +454,12 @@ static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
 			break;
 		}
 		off = feature_offset(p, j);
-		for (i = 0; i < n && !err; i++)
-			err = encode(x + i * p->width + off, &p->f[j],
-				     json_array_get(flat, i), &t, status);
+		cnai_serve_values_init(&it, t.span);
+		for (i = 0; i < n && !err; i++) {
+			cnai_serve_values_next(&v, &it);
+			err = encode(x + i * p->width + off, &p->f[j], &v, &t,
+				     status);
+		}
 	}
 	if (!err)
 		json_array_foreach(inputs, k, in) {
@@ -457,7 +477,6 @@ static int decode_inputs(float **xout, size_t *nout, json_t *inputs,
 			}
 		}
 cleanup:
-	json_decref(flat);
 	if (err < 0) {
 		free(x);
 		return err;
@@ -598,26 +617,54 @@ static int load_json(json_t **out, int *status, const char *body, size_t len)
 	return 0;
 }
 
-/* Any v2 request, through jansson: the encoded rows and, if the request
- * has a string "id", its JSON text in id_json. */
+/* Up to this size, a body that is not JSON goes to jansson for its
+ * error, word for word as before; a larger one is not made a tree (its
+ * numbers would take 8 times its size) and gets the scanner's. */
+enum { JANSSON_ERROR_MAX = 1 << 20 };
+
+/* The request's skeleton; 400 when it is not JSON. Release sk always. */
+static int parse_request(struct cnai_serve_skeleton *sk, int *status,
+			 const char *body, size_t len)
+{
+	json_t *req = NULL;
+	int err = cnai_serve_skeleton_parse(sk, body, len);
+
+	if (err != 1)
+		return err;
+	if (len <= JANSSON_ERROR_MAX &&
+	    load_json(&req, status, body, len) < 0)
+		return CNAI_EINVALID;
+	json_decref(req);
+	*status = 400;
+	return cnai_error_set(CNAI_EINVALID, "malformed JSON at line %d, "
+			      "column %d: %s", sk->line, sk->column, sk->text);
+}
+
+/* Any v2 request: the encoded rows and, if the request has a string
+ * "id", its JSON text in id_json. */
 static int decode_general(float **x, size_t *n, struct cnai_buf *id_json,
 			  int *status, const struct cnai_serve_model *sm,
 			  const char *body, size_t len)
 {
-	json_t *req, *id;
+	struct cnai_serve_skeleton sk;
+	json_t *id;
 	int err;
 
-	if ((err = load_json(&req, status, body, len)) < 0)
-		return err;
-	if (!json_is_object(req))
+	if ((err = parse_request(&sk, status, body, len)) < 0)
+		goto cleanup;
+	if (!json_is_object(sk.doc))
 		err = bad(status, "the request must be a JSON object");
+	else if (sk.too_many_inputs)
+		err = bad(status, "'inputs' holds more than %d tensors",
+			  CNAI_SERVE_MAX_INPUTS);
 	else
-		err = decode_inputs(x, n, json_object_get(req, "inputs"),
-				    sm->m, status);
-	id = json_object_get(req, "id");
+		err = decode_inputs(x, n, json_object_get(sk.doc, "inputs"),
+				    &sk, sm->m, status);
+	id = json_object_get(sk.doc, "id");
 	if (!err && json_is_string(id))
 		err = cnai_serve_json_add_string(id_json, json_string_value(id));
-	json_decref(req);
+cleanup:
+	cnai_serve_skeleton_release(&sk);
 	return err;
 }
 
@@ -704,54 +751,108 @@ static int respond_v1(struct cnai_buf *out, const struct cnai_ml_model *m,
 	return cnai_buf_oom(out);
 }
 
+/*
+ * One v1 instance into `row`: [v1, v2, ...] in feature order, or
+ * {name: v}; read from the body as the v2 data are.
+ */
+static int encode_instance(float *row, const struct cnai_serve_span *inst,
+			   const struct cnai_ml_prep *p,
+			   struct cnai_serve_span *by_feature,
+			   const struct tensor *t, int *status)
+{
+	struct cnai_serve_values it;
+	struct cnai_serve_span el, key;
+	struct cnai_serve_value v;
+	size_t j, count = 0;
+	int err = 0;
+
+	if (*inst->p == '[') {
+		cnai_serve_elements_init(&it, inst);
+		while (cnai_serve_elements_next(&el, &it))
+			count++;
+		if (count != p->n) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "%zu", p->n);
+			return bad(status, "each instance needs %s values",
+				   want);
+		}
+		cnai_serve_elements_init(&it, inst);
+		for (j = 0; j < p->n && !err; j++) {
+			cnai_serve_elements_next(&el, &it);
+			cnai_serve_value_at(&v, &el);
+			err = encode(row + feature_offset(p, j), &p->f[j], &v,
+				     t, status);
+		}
+		return err;
+	}
+	memset(by_feature, 0, p->n * sizeof(*by_feature));
+	if (*inst->p == '{') {
+		/* the last of a name counts, as in jansson */
+		cnai_serve_elements_init(&it, inst);
+		while (cnai_serve_members_next(&key, &el, &it)) {
+			struct cat_key name = { key.p + 1,
+						(size_t)(key.end - key.p - 2) };
+			json_t *k = NULL;
+
+			/* escapes: jansson decodes the key (checked already) */
+			if (memchr(name.s, '\\', name.len) &&
+			    (k = json_loadb(key.p, (size_t)(key.end - key.p),
+					    JSON_DECODE_ANY, NULL))) {
+				name.s = json_string_value(k);
+				name.len = json_string_length(k);
+			}
+			for (j = 0; j < p->n; j++)
+				if (!cmp_cat(&name, &p->f[j].name))
+					by_feature[j] = el;
+			json_decref(k);
+		}
+	}
+	for (j = 0; j < p->n && !err; j++) {
+		if (!by_feature[j].p)
+			return bad(status, "instance without feature '%s'",
+				   p->f[j].name);
+		cnai_serve_value_at(&v, &by_feature[j]);
+		err = encode(row + feature_offset(p, j), &p->f[j], &v, t,
+			     status);
+	}
+	return err;
+}
+
 int cnai_serve_predict_v1(struct cnai_buf *out, int *status,
 			  struct cnai_serve_model *sm, struct cnai_metrics *mx,
 			  const char *body, size_t len)
 {
-	json_t *req, *inst, *row;
 	const struct cnai_ml_prep *p = &sm->m->prep;
-	struct tensor t = { "instances", "FP64", { 0 }, 0, 0, NULL };
+	const struct tensor t = { "instances", "FP64", { 0 }, 0, 0, NULL };
+	struct cnai_serve_skeleton sk;
+	struct cnai_serve_span inst, *by_feature = NULL;
+	struct cnai_serve_values it;
 	float *x = NULL, *pred = NULL;
-	size_t n, i, j;
-	int err = 0;
+	size_t n = 0, i;
+	int err;
 
 	*status = 500;
-	if ((err = load_json(&req, status, body, len)) < 0)
-		return err;
-	inst = json_object_get(req, "instances");
-	if (!json_is_array(inst)) {
+	if ((err = parse_request(&sk, status, body, len)) < 0)
+		goto cleanup;
+	if (!json_is_object(sk.doc) || !sk.instances.p ||
+	    *sk.instances.p != '[') {
 		err = bad(status, "expected {\"instances\": [...]}");
 		goto cleanup;
 	}
-	n = json_array_size(inst);
-	if (!(x = calloc(n ? n * p->width : 1, sizeof(float)))) {
+	cnai_serve_elements_init(&it, &sk.instances);
+	while (cnai_serve_elements_next(&inst, &it))
+		n++;
+	if (!(x = calloc(n ? n * p->width : 1, sizeof(float))) ||
+	    !(by_feature = calloc(p->n ? p->n : 1, sizeof(*by_feature)))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	/* each instance: [v1, v2, ...] in feature order, or {name: v} */
-	json_array_foreach(inst, i, row) {
-		for (j = 0; j < p->n && !err; j++) {
-			json_t *v = json_is_array(row)
-					    ? json_array_get(row, j)
-					    : json_object_get(row, p->f[j].name);
-
-			if (json_is_array(row) && json_array_size(row) != p->n) {
-				char want[32];
-
-				snprintf(want, sizeof(want), "%zu", p->n);
-				err = bad(status, "each instance needs %s "
-					  "values", want);
-				break;
-			}
-			if (!v && !json_is_array(row)) {
-				err = bad(status, "instance without feature "
-					  "'%s'", p->f[j].name);
-				break;
-			}
-			err = encode(x + i * p->width + feature_offset(p, j),
-				     &p->f[j], v, &t, status);
-		}
-		if (err < 0)
+	cnai_serve_elements_init(&it, &sk.instances);
+	for (i = 0; i < n; i++) {
+		cnai_serve_elements_next(&inst, &it);
+		if ((err = encode_instance(x + i * p->width, &inst, p,
+					   by_feature, &t, status)) < 0)
 			goto cleanup;
 	}
 	if ((err = run(&pred, sm, mx, x, n)) < 0 ||
@@ -759,7 +860,8 @@ int cnai_serve_predict_v1(struct cnai_buf *out, int *status,
 		goto cleanup;
 	*status = 200;
 cleanup:
-	json_decref(req);
+	cnai_serve_skeleton_release(&sk);
+	free(by_feature);
 	free(x);
 	free(pred);
 	return err;

@@ -27,6 +27,9 @@ CNAI_LAZY(MHD_SO, cstr, MHD_lookup_connection_value,
 	  (c, k, key))
 CNAI_LAZY(MHD_SO, enum MHD_Result, MHD_queue_response,
 	  (struct MHD_Connection *c, unsigned int s, resp_p r), (c, s, r))
+CNAI_LAZY(MHD_SO, enum MHD_Result, MHD_add_connection,
+	  (struct MHD_Daemon *d, MHD_socket fd, const struct sockaddr *a,
+	   socklen_t n), (d, fd, a, n))
 CNAI_LAZY(MHD_SO, MHD_socket, MHD_quiesce_daemon, (struct MHD_Daemon *d), (d))
 CNAI_LAZY(MHD_SO, void, MHD_stop_daemon, (struct MHD_Daemon *d), (d))
 

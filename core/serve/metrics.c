@@ -49,7 +49,15 @@ struct cnai_metrics {
 	size_t nlat, nbatch;
 	struct load_series load[64];
 	size_t nload;
-	atomic_long inflight;
+	atomic_long inflight, body_bytes;
+	atomic_ulong rejected[CNAI_METRICS_REJECT_COUNT];
+};
+
+/* The label values of enum cnai_metrics_reject, in its order. */
+static const char *const reject_reasons[CNAI_METRICS_REJECT_COUNT] = {
+	"inflight_bytes",
+	"max_body",
+	"request_line",
 };
 
 int cnai_metrics_new(struct cnai_metrics **out)
@@ -135,6 +143,17 @@ void cnai_metrics_inflight(struct cnai_metrics *m, int delta)
 	atomic_fetch_add(&m->inflight, delta);
 }
 
+void cnai_metrics_body_bytes(struct cnai_metrics *m, long delta)
+{
+	atomic_fetch_add(&m->body_bytes, delta);
+}
+
+void cnai_metrics_rejected(struct cnai_metrics *m,
+			   enum cnai_metrics_reject reason)
+{
+	atomic_fetch_add(&m->rejected[reason], 1);
+}
+
 void cnai_metrics_model_loaded(struct cnai_metrics *m, const char *model,
 			       double seconds)
 {
@@ -213,6 +232,21 @@ int cnai_metrics_render(struct cnai_buf *b, struct cnai_metrics *m)
 			 "served.\n# TYPE cnai_http_requests_in_flight gauge\n"
 			 "cnai_http_requests_in_flight %ld\n",
 		      atomic_load(&m->inflight));
+	cnai_buf_addf(b, "# HELP cnai_http_request_body_in_flight_bytes "
+			 "Request body bytes held (the --max-inflight-bytes "
+			 "budget).\n"
+			 "# TYPE cnai_http_request_body_in_flight_bytes gauge\n"
+			 "cnai_http_request_body_in_flight_bytes %ld\n",
+		      atomic_load(&m->body_bytes));
+	/* Every reason, also at 0: a rate() needs the series before the
+	 * first rejection. */
+	cnai_buf_adds(b, "# HELP cnai_http_requests_rejected_total Requests "
+			 "turned away before routing, by reason.\n"
+			 "# TYPE cnai_http_requests_rejected_total counter\n");
+	for (i = 0; i < CNAI_METRICS_REJECT_COUNT; i++)
+		cnai_buf_addf(b, "cnai_http_requests_rejected_total"
+			      "{reason=\"%s\"} %lu\n", reject_reasons[i],
+			      atomic_load(&m->rejected[i]));
 	cnai_buf_adds(b, "# HELP cnai_model_load_seconds Time to load each "
 			 "model.\n# TYPE cnai_model_load_seconds gauge\n");
 	for (i = 0; i < m->nload; i++) {

@@ -1,7 +1,7 @@
 /*
  * The HTTP server of `cnai serve`: libmicrohttpd with its epoll thread
  * pool, KServe's Open Inference Protocol v2 (and v1 predict), /metrics,
- * JSON access logs, size and time limits, and a graceful stop.
+ * JSON access logs, size, memory and time limits, and a graceful stop.
  */
 #ifndef CNAI_CORE_SERVE_SERVER_H
 #define CNAI_CORE_SERVE_SERVER_H
@@ -14,7 +14,9 @@ struct cnai_server_opts {
 	const char *host;
 	int port;            /* 0: any free port (see cnai_server_port) */
 	int threads;
-	size_t max_body;
+	size_t max_body;     /* a larger body gets 413 */
+	size_t max_inflight; /* request body bytes held at once, all
+			      * requests together: past it 503 (0: none) */
 	int timeout_s;       /* idle connections are closed after this */
 	int log;             /* 0 off, 1 JSON lines, 2 text */
 };

@@ -4,7 +4,8 @@
 #
 # Builds a minimal Debian 12 root with `mmdebstrap --variant=apt` (the
 # tarball is cached as build/fresh/bookworm-apt.tar; delete it to start
-# over), puts a `git clone` of HEAD in it at /src/cnai, and runs `make demo`
+# over; the root itself is unpacked under $TMPDIR or /var/tmp), puts a
+# `git clone` of HEAD in it at /src/cnai, and runs `make demo`
 # then `make test` there in a chroot. The chroot has proc, sysfs, a tmpfs
 # /tmp and a private /dev made of device nodes (never the host's /dev), and
 # the host's apt sources, so its package installs go where the host's go.
@@ -46,7 +47,9 @@ if [ ! -s "$TARBALL" ]; then
 		"${sources[@]}" && mv "$WORK/partial.tar" "$TARBALL"
 fi
 
-CHROOT=$(mktemp -d "$WORK/root.XXXXXX")
+# The root lives outside the repository, so that nothing walking the tree
+# (grep -r, make clean, an editor) reaches into its mounted /proc or /dev.
+CHROOT=$(mktemp -d "${TMPDIR:-/var/tmp}/cnai-fresh.XXXXXX")
 mounted=()
 cleanup() {
 	local i

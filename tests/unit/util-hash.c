@@ -132,8 +132,9 @@ static void test_hash__missing_file_is_not_found(void **state)
 					  fixture_path(fx, "missing")),
 			 CNAI_ENOTFOUND);
 	assert_non_null(strstr(fixture_errmsg(), "cannot read '"));
-	/* A folder cannot be read as a file: a runtime error. */
-	assert_int_equal(cnai_sha256_file(out, NULL, fx->dir), CNAI_ERROR);
+	/* A folder where a file belongs is bad input, named as a folder. */
+	assert_int_equal(cnai_sha256_file(out, NULL, fx->dir), CNAI_EINVALID);
+	assert_non_null(strstr(fixture_errmsg(), "' is a directory"));
 }
 
 static void test_hash__digest_syntax(void **state)

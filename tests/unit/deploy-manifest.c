@@ -199,8 +199,9 @@ static void test_manifest__canary_splits_replicas(void **state)
 static void test_manifest__autoscalers_monitor_and_policy(void **state)
 {
 	static const char *const hpa[] = {
-		"ServiceAccount", "Deployment", "Service", "PodDisruptionBudget",
-		"NetworkPolicy", "HorizontalPodAutoscaler", "ServiceMonitor",
+		"ServiceAccount", "Deployment", "Service",
+		"PodDisruptionBudget", "NetworkPolicy",
+		"HorizontalPodAutoscaler", "ServiceMonitor",
 		"ClusterPolicy", NULL,
 	};
 	struct cnai_deploy_spec s;
@@ -249,8 +250,8 @@ static void test_manifest__kserve_modelcar_and_seldon(void **state)
 	base_spec(&s);
 	s.target = CNAI_DEPLOY_KSERVE;
 	s.modelcar = "reg.example/car@sha256:"
-		     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-		     "bbbb";
+		     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		     "bbbbbbbbb";
 	s.canary = 20;
 	build_ok(&b, &s);
 	assert_int_equal(b.n, 1);

@@ -193,9 +193,12 @@ static void check_listed(const char *dir, const struct cnai_oci_desc *d)
 	int found = 0;
 
 	assert_int_equal(cnai_oci_index_read(&idx, dir), 0);
-	json_array_foreach(json_object_get(idx, "manifests"), i, m)
-		found |= !strcmp(json_string_value(json_object_get(m, "digest")),
-				 d->digest);
+	json_array_foreach(json_object_get(idx, "manifests"), i, m) {
+		json_t *dg = json_object_get(m, "digest");
+
+		found |= json_is_string(dg) &&
+			 !strcmp(json_string_value(dg), d->digest);
+	}
 	assert_true(found);
 	json_decref(idx);
 }
@@ -487,7 +490,8 @@ static void test_docker_archive__diff_id_mismatch_refused(void **state)
 	/* the config of another layer */
 	{
 		struct member m[3] = {
-			{ "cfg.json", other.config.buf, other.config.len, NULL },
+			{ "cfg.json", other.config.buf, other.config.len,
+			  NULL },
 			{ "abc/layer.tar", im.layer.buf, im.layer.len, NULL },
 			{ "manifest.json", classic_manifest,
 			  strlen(classic_manifest), NULL },

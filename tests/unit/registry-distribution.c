@@ -8,8 +8,9 @@
  * or digest; a missing one is CNAI_ENOTFOUND with the registry's error,
  * an oversized one is refused; Bearer tokens are fetched from the realm
  * of the challenge, Basic credentials are sent, and a registry that wants
- * credentials nobody gave says how to log in; a whole image pushed is
- * pulled back under the same digest.
+ * credentials nobody gave says how to log in; a large blob goes up in
+ * chunks, a 503 is retried; a whole image pushed is pulled back under the
+ * same digest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,9 +196,11 @@ static void test_distribution__blob_pushed_once_then_skipped(void **state)
 	cnai_registry_free(r);
 }
 
-static void test_distribution__blob_pulled_and_verified(void **state)
+/* Pushes a blob of `text` (in chunks of `chunk` bytes, 0: the default)
+ * from one layout and pulls it into another: the bytes come back. */
+static void push_then_pull(struct fixture *fx, const char *text,
+			   uint64_t chunk)
 {
-	struct fixture *fx = *state;
 	struct cnai_registry_opts o = CNAI_REGISTRY_OPTS_INIT;
 	struct cnai_oci_desc d, other;
 	struct cnai_registry *r;
@@ -205,15 +208,33 @@ static void test_distribution__blob_pulled_and_verified(void **state)
 	const char *src, *dst;
 
 	start_fake(fx, anonymous);
-	src = layout_with_blob(fx, "a", "pull me\n", &d);
+	src = layout_with_blob(fx, "a", text, &d);
 	dst = layout_with_blob(fx, "b", "something else", &other);
+	o.chunk_size = chunk;
 	r = open_reg("v1", &o, 1);
 	assert_int_equal(cnai_registry_blob_push(r, src, &d), 0);
+	assert_int_equal(cnai_oci_blob_exists(dst, d.digest), 0);
 	assert_int_equal(cnai_registry_blob_pull(r, dst, &d), 0);
 	assert_int_equal(cnai_oci_blob_read(&got, dst, d.digest, 0), 0);
-	assert_string_equal(got.buf, "pull me\n");
+	assert_string_equal(got.buf, text);
 	cnai_buf_release(&got);
 	cnai_registry_free(r);
+}
+
+static void test_distribution__large_blob_goes_in_chunks(void **state)
+{
+	/* 24 bytes in chunks of 10: PATCH 10, 10, 4, then the closing PUT */
+	push_then_pull(*state, "twenty-four bytes of it\n", 10);
+	assert_int_equal(log_count(*state, "PATCH /v2/" REPO "/blobs/uploads/"),
+			 3);
+}
+
+static void test_distribution__blob_pulled_and_verified(void **state)
+{
+	/* a small blob in one POST and PUT */
+	push_then_pull(*state, "pull me\n", 0);
+	assert_int_equal(log_count(*state, "PATCH "), 0);
+	assert_int_equal(log_count(*state, "GET /v2/" REPO "/blobs/"), 1);
 }
 
 static void test_distribution__missing_blob_not_found(void **state)
@@ -342,6 +363,37 @@ static void test_distribution__oversized_manifest_refused(void **state)
 
 	manifest_get_fails(*state, opts, "v1", CNAI_EINVALID, "manifest ",
 			   " is over 4 MiB");
+}
+
+static void test_distribution__unavailable_registry_retried(void **state)
+{
+	static const char *const opts[] = { "--anonymous", "--fail", "2",
+					    NULL };
+
+	/* two 503s, then the answer: the third try gets the 404 */
+	manifest_get_fails(*state, opts, "v1", CNAI_ENOTFOUND,
+			   "fetching manifest ",
+			   ": MANIFEST_UNKNOWN: manifest unknown");
+	assert_int_equal(log_count(*state, "GET /v2/" REPO "/manifests/v1"),
+			 3);
+}
+
+static void test_distribution__no_referrers_api_not_found(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_registry_opts o = CNAI_REGISTRY_OPTS_INIT;
+	struct cnai_registry *r;
+	json_t *idx = NULL;
+	char want[200];
+
+	start_fake(fx, anonymous);
+	r = open_reg("v1", &o, 0);
+	assert_int_equal(cnai_registry_referrers(r, CNAI_OCI_EMPTY_DIGEST,
+						 &idx), CNAI_ENOTFOUND);
+	assert_null(idx);
+	snprintf(want, sizeof(want), "'%s' has no referrers API", fake_host);
+	assert_string_equal(fixture_errmsg(), want);
+	cnai_registry_free(r);
 }
 
 static void test_distribution__bearer_token_from_the_realm(void **state)
@@ -537,12 +589,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_distribution__blob_pushed_once_then_skipped),
+		T(test_distribution__large_blob_goes_in_chunks),
 		T(test_distribution__blob_pulled_and_verified),
 		T(test_distribution__missing_blob_not_found),
 		T(test_distribution__corrupt_blob_refused),
 		T(test_distribution__manifest_put_and_get),
 		T(test_distribution__missing_manifest_not_found),
 		T(test_distribution__oversized_manifest_refused),
+		T(test_distribution__unavailable_registry_retried),
+		T(test_distribution__no_referrers_api_not_found),
 		T(test_distribution__bearer_token_from_the_realm),
 		T(test_distribution__basic_credentials_sent),
 		T(test_distribution__no_credentials_says_how_to_log_in),

@@ -1,13 +1,14 @@
 /*
  * Tests for registry/docker_archive.c: small `docker save` archives made
  * here with libarchive, in the classic shape (<id>/layer.tar), skopeo's
- * (<diff_id>.tar with links) and gzipped, are imported into an OCI
- * layout: the manifest names the config as it was and the layers, with
- * the diff_ids the config lists; images are picked by tag or "@N". What
- * must be refused is, with its code and message, and before anything is
- * written: member paths and links that escape, a missing manifest.json or
- * member, a file that is no tar, an unknown image; a layer whose diff_id
- * is not the config's is refused too.
+ * (<diff_id>.tar with links, gzipped) and Docker 25's (an OCI layout
+ * inside), are imported into an OCI layout: the manifest names the
+ * config as it was and the layers, with the diff_ids the config lists;
+ * images are picked by tag or "@N". What must be refused is, with its
+ * code and message, and before anything is written: member paths and
+ * links that escape, a missing manifest.json or member, a file that is no
+ * tar, an unknown image; a layer whose diff_id is not the config's is
+ * refused too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,6 +282,43 @@ static void test_docker_archive__skopeo_links_and_pick_by_tag(void **state)
 	image_release(&im);
 }
 
+static void test_docker_archive__docker25_oci_layout_shape(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_layer_opts lo = CNAI_LAYER_OPTS_INIT;
+	struct cnai_oci_desc d;
+	struct image im;
+	struct cnai_buf man = CNAI_BUF_INIT;
+	char cfg_digest[CNAI_DIGEST_LEN], cfg_path[200], layer_path[200];
+	const char *dir = layout(fx), *file;
+
+	make_image(&im, "oci\n");
+	assert_int_equal(cnai_sha256_buffer(cfg_digest, im.config.buf,
+					    im.config.len), 0);
+	snprintf(cfg_path, sizeof(cfg_path), "blobs/sha256/%s",
+		 cfg_digest + 7);
+	snprintf(layer_path, sizeof(layer_path), "blobs/sha256/%s",
+		 im.diff_id + 7);
+	cnai_buf_addf(&man, "[{\"Config\":\"%s\",\"RepoTags\":[\"x:1\"],"
+			    "\"Layers\":[\"%s\"]}]", cfg_path, layer_path);
+	{
+		struct member m[4] = {
+			{ "oci-layout", "{}", 2, NULL },
+			{ cfg_path, im.config.buf, im.config.len, NULL },
+			{ layer_path, im.layer.buf, im.layer.len, NULL },
+			{ "manifest.json", man.buf, man.len, NULL },
+		};
+
+		file = write_archive(fx, "image.tar", m, 4, 0);
+	}
+	lo.threads = 1;
+	assert_int_equal(cnai_docker_archive_import(&d, dir, file, "x:1", &lo),
+			 0);
+	check_imported(dir, &d, &im, CNAI_MEDIA_LAYER_GZIP);
+	cnai_buf_release(&man);
+	image_release(&im);
+}
+
 static void test_docker_archive__gzip_layer_stored_as_is(void **state)
 {
 	struct fixture *fx = *state;
@@ -532,6 +570,7 @@ int main(void)
 		T(test_docker_archive__classic_save_imported),
 		T(test_docker_archive__uncompressed_layer_kept),
 		T(test_docker_archive__skopeo_links_and_pick_by_tag),
+		T(test_docker_archive__docker25_oci_layout_shape),
 		T(test_docker_archive__gzip_layer_stored_as_is),
 		T(test_docker_archive__escaping_member_refused),
 		T(test_docker_archive__escaping_link_refused),

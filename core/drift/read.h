@@ -131,7 +131,5 @@ double cnai_drift__key_value(uint32_t key);
 int cnai_drift__is_na(const char *s, size_t len);
 /* Shortest text that reads back as v ("%.17g" at most). */
 void cnai_drift__format(char *out, size_t size, double v);
-/* Sorts ascending (LSD radix on the IEEE bits; -0.0 must not occur). */
-int cnai_drift__sort(double *v, size_t n);
 
 #endif

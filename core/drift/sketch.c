@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/drift/read.h"
+#include "core/drift/sort.h"
 #include "core/util/error.h"
 #include "core/util/banned.h"
 

@@ -17,6 +17,7 @@
 
 #include "core/drift/read.h"
 #include "core/drift/sketch.h"
+#include "core/drift/sort.h"
 #include "core/util/banned.h"
 
 static double next_value(unsigned long long *seed, int kind)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "core/drift/read.h"
+#include "core/drift/sort.h"
 #include "core/drift/stats.h"
 #include "core/util/banned.h"
 

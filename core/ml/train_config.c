@@ -181,9 +181,8 @@ static int resolve_model(struct cnai_train_config *c)
 		if (c->kind == -1)
 			c->kind = CNAI_ML_MLP;
 		else if (c->kind != CNAI_ML_MLP)
-			return cnai_error_set(CNAI_EUSAGE,
-					      "--hidden: only an mlp has hidden "
-					      "layers");
+			return cnai_error_set(CNAI_EUSAGE, "--hidden: only an "
+					      "mlp has hidden layers");
 	} else if (c->kind == CNAI_ML_MLP) {
 		c->hidden[0] = 100; /* scikit-learn's default */
 		c->nhidden = 1;

@@ -5,11 +5,11 @@
  */
 #include "cli/options.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/data/number.h"
 #include "core/util/buf.h"
 #include "core/util/error.h"
 #include "core/util/banned.h"
@@ -163,28 +163,7 @@ int cnai_opt_keyvalue(char **dup, const char **key, const char **value,
 int cnai_opt_int_range(int64_t *out, const char *arg, const char *option,
 		       int64_t min, int64_t max)
 {
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	/* strtoll skips leading space, which no number on a command line
-	 * has; past the int64 range it clamps and sets ERANGE */
-	if (end == arg || *end || (errno && errno != ERANGE) ||
-	    *arg == ' ' || (*arg >= '\t' && *arg <= '\r'))
-		return cnai_error_set(CNAI_EUSAGE,
-				      "%s: '%s' is not a whole number", option,
-				      arg);
-	if (v < min || (errno == ERANGE && v < 0))
-		return cnai_error_set(CNAI_EUSAGE,
-				      "%s: must be at least %lld, not %s",
-				      option, (long long)min, arg);
-	if (v > max || errno == ERANGE)
-		return cnai_error_set(CNAI_EUSAGE,
-				      "%s: '%s' is too large (at most %lld)",
-				      option, arg, (long long)max);
-	*out = v;
-	return 0;
+	return cnai_number_parse_int(out, arg, option, min, max);
 }
 
 int cnai_opt_int64(int64_t *out, const char *arg, const char *option)

@@ -8,8 +8,10 @@
  */
 #include "core/data/number.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
+#include "core/util/error.h"
 #include "core/util/banned.h"
 
 const double cnai_number__pow10[23] = {
@@ -28,4 +30,31 @@ int cnai_number__slow(double *out, const char *s, size_t len)
 		return -1;
 	*out = strtod(s, &end);
 	return end == s + len ? 0 : -1;
+}
+
+int cnai_number_parse_int(int64_t *out, const char *arg, const char *option,
+			  int64_t min, int64_t max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	/* strtoll skips leading space, which no number on a command line
+	 * has; past the int64 range it clamps and sets ERANGE */
+	if (end == arg || *end || (errno && errno != ERANGE) ||
+	    *arg == ' ' || (*arg >= '\t' && *arg <= '\r'))
+		return cnai_error_set(CNAI_EUSAGE,
+				      "%s: '%s' is not a whole number", option,
+				      arg);
+	if (v < min || (errno == ERANGE && v < 0))
+		return cnai_error_set(CNAI_EUSAGE,
+				      "%s: must be at least %lld, not %s",
+				      option, (long long)min, arg);
+	if (v > max || errno == ERANGE)
+		return cnai_error_set(CNAI_EUSAGE,
+				      "%s: '%s' is too large (at most %lld)",
+				      option, arg, (long long)max);
+	*out = v;
+	return 0;
 }

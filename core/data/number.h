@@ -14,6 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A whole number (decimal, all of `arg`, no leading space) in [min, max]
+ * into *out. CNAI_EUSAGE "OPTION: ..." when it is not one or is out of
+ * range: the messages of every integer option, from the command line
+ * (cli/options.c) or a config file (core/ml/train_config.c).
+ */
+int cnai_number_parse_int(int64_t *out, const char *arg, const char *option,
+			  int64_t min, int64_t max);
+
 /* The general case: strtod() on the whole text (number.c). */
 int cnai_number__slow(double *out, const char *s, size_t len);
 extern const double cnai_number__pow10[23];

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands/sign/target.h"
@@ -59,21 +58,6 @@ static int remote_open(struct sign_target *t, const char *ref, int insecure)
 					 &body, &t->image);
 	cnai_buf_release(&body);
 	return err;
-}
-
-static void remove_tree(const char *dir)
-{
-	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
-	pid_t pid;
-
-	if (!dir[0] || strncmp(dir, "/tmp/cnai-sign.", 15))
-		return;
-	if ((pid = fork()) == 0) {
-		execvp("rm", argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
 }
 
 /* Splits "repo:tag@digest" into repo and tag (either part optional). */
@@ -134,7 +118,8 @@ void sign_target_close(struct sign_target *t)
 	if (!rm)
 		return;
 	cnai_registry_free(rm->client);
-	remove_tree(rm->scratch);
+	if (rm->scratch[0])
+		cnai_fs_remove_tree_quietly(rm->scratch);
 	free(rm);
 	t->remote = NULL;
 }

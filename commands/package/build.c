@@ -16,7 +16,7 @@
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "commands/package/package.h"
-#include "commands/package/progress.h"
+#include "commands/package/usage.h"
 #include "core/store/blobs.h"
 #include "core/store/images.h"
 #include "core/store/models.h"
@@ -576,15 +576,15 @@ static int base_from_registry(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 {
 	struct cnai_registry_opts ro = CNAI_REGISTRY_OPTS_INIT;
 	struct cnai_store *st = ctx->store;
-	struct package_progress *bar;
+	struct cnai_progress *bar;
 	char digest[CNAI_DIGEST_LEN];
 	int err;
 
 	ro.platform = platform ? platform : "linux/amd64";
-	ro.progress = package_progress_update;
-	ro.progress_ctx = bar = package_progress_new(ctx);
+	ro.progress = cnai_progress_transfer;
+	ro.progress_ctx = bar = cnai_progress_new(ctx);
 	err = cnai_registry_pull(digest, ref, st->oci, ref, &ro);
-	package_progress_free(bar);
+	cnai_progress_free(bar);
 	if (err < 0 || (err = cnai_image_record(st, digest, ref, NULL)) < 0 ||
 	    (err = package_record_blobs(ctx, digest, ref)) < 0)
 		return err;

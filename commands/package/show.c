@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "commands/package/package.h"
+#include "commands/package/usage.h"
 #include "core/store/store.h"
 #include "core/util/fs.h"
 #include "registry/oci.h"

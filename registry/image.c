@@ -147,7 +147,8 @@ static json_t *describe(const struct cnai_image_model *m,
 	json_object_set_new(a, "ai.cnai.model.digest",
 			    json_string(m->manifest_digest));
 	if (m->run_id) {
-		json_object_set_new(a, "ai.cnai.run.id", json_string(m->run_id));
+		json_object_set_new(a, "ai.cnai.run.id",
+				    json_string(m->run_id));
 		if (m->git_remote)
 			json_object_set_new(a,
 					    "org.opencontainers.image.source",
@@ -249,11 +250,13 @@ static int check_base_platform(json_t *config, const char *base,
 	snprintf(have.variant, sizeof(have.variant), "%s", va ? va : "");
 	if (cnai_oci_platform_match(want, &have))
 		return 0;
-	return cnai_error_set(CNAI_EINVALID, "base image '%s' is for %s/%s%s%s, "
+	return cnai_error_set(CNAI_EINVALID,
+			      "base image '%s' is for %s/%s%s%s, "
 			      "not %s/%s%s%s; pick a base for that platform "
-			      "or pass --platform", base, have.os,
-			      have.architecture, have.variant[0] ? "/" : "",
-			      have.variant, want->os, want->architecture,
+			      "or pass --platform",
+			      base, have.os, have.architecture,
+			      have.variant[0] ? "/" : "", have.variant,
+			      want->os, want->architecture,
 			      want->variant[0] ? "/" : "", want->variant);
 }
 
@@ -386,8 +389,8 @@ static int load_base(json_t **config, json_t **layers, const struct build *b,
 	if ((err = cnai_oci_resolve_platform(&img, b->layout, root, wp)) < 0 ||
 	    (err = cnai_oci_json_read(&man, b->layout, img.digest)) < 0)
 		return err;
-	if ((err = cnai_oci_desc_parse(&cfg_d, json_object_get(man,
-							       "config"))) < 0 ||
+	if ((err = cnai_oci_desc_parse(&cfg_d,
+				       json_object_get(man, "config"))) < 0 ||
 	    (err = cnai_oci_json_read(config, b->layout, cfg_d.digest)) < 0 ||
 	    (err = check_base_platform(*config, base_name,
 				       wp ? wp : &amd64)) < 0) {

@@ -12,7 +12,6 @@
 
 #include "cli/output.h"
 #include "commands/commands.h"
-#include "commands/sign/bundle.h"
 #include "commands/sign/sign.h"
 #include "commands/sign/target.h"
 #include "core/store/lineage.h"
@@ -177,7 +176,8 @@ cleanup:
 
 /* cosign 2's form: the envelope appended under sha256-<hex>.att. */
 static int attach_att(char tag[80], struct cnai_oci_desc *d,
-		      struct sign_target *t, const struct cnai_cosign_key *key,
+		      struct cnai_sigstore_target *t,
+		      const struct cnai_cosign_key *key,
 		      const struct cnai_buf *stmt_text, const char *uri)
 {
 	struct cnai_buf env = CNAI_BUF_INIT;
@@ -186,14 +186,14 @@ static int attach_att(char tag[80], struct cnai_oci_desc *d,
 
 	if ((err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
 				  stmt_text->buf, stmt_text->len, "")) < 0 ||
-	    (err = sign_target_put_blob(d, t, env.buf, env.len,
-					CNAI_DSSE_MEDIA_TYPE)) < 0)
+	    (err = cnai_sigstore_target_put_blob(d, t, env.buf, env.len,
+						 CNAI_DSSE_MEDIA_TYPE)) < 0)
 		goto cleanup;
 	layer = cnai_oci_desc_json(d);
 	json_object_set_new(layer, "annotations",
 			    json_pack("{s:s}", "predicateType", uri));
-	sign_target_attachment_tag(tag, t, "att");
-	err = sign_target_append_layer(t, tag, layer);
+	cnai_sigstore_target_attachment_tag(tag, t, "att");
+	err = cnai_sigstore_target_append_layer(t, tag, layer);
 cleanup:
 	cnai_buf_release(&env);
 	return err;
@@ -201,7 +201,8 @@ cleanup:
 
 /* The attestation (envelope or bundle blob `digest`) as a lineage entity
  * of the image, when there is a store. */
-static int record_attestation(struct cnai_ctx *ctx, const struct sign_target *t,
+static int record_attestation(struct cnai_ctx *ctx,
+			      const struct cnai_sigstore_target *t,
 			      const struct cnai_cosign_key *key,
 			      const char *digest)
 {
@@ -242,13 +243,13 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 	struct cnai_buf text = CNAI_BUF_INIT, stmt_text = CNAI_BUF_INIT;
 	struct cnai_cosign_key *key = NULL;
 	struct cnai_oci_desc d;
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	json_t *predicate = NULL, *stmt = NULL;
 	json_error_t jerr;
 	char tag[80], created[32];
 	int c, err, provenance = 0, insecure = 0, type_set = 0;
 	unsigned formats = SIGN_FORMAT_LEGACY;
-	struct sign_bundle_result br;
+	struct cnai_sigstore_bundle_result br;
 
 	memset(&t, 0, sizeof(t));
 	while ((c = cnai_getopt(argc, argv, ":h", longopts,
@@ -320,7 +321,7 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	}
 	if (((formats & SIGN_FORMAT_BUNDLE) &&
-	     (err = sign_bundle_created(created)) < 0) ||
+	     (err = cnai_sigstore_bundle_created(created)) < 0) ||
 	    (err = sign_load_private(&key, keyfile, pass_file)) < 0)
 		goto cleanup;
 	tag[0] = '\0';
@@ -328,8 +329,8 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 	    (err = attach_att(tag, &d, &t, key, &stmt_text, uri)) < 0)
 		goto cleanup;
 	if ((formats & SIGN_FORMAT_BUNDLE) &&
-	    (err = sign_bundle_attach_statement(&br, &t, key, stmt,
-						created)) < 0)
+	    (err = cnai_sigstore_bundle_attach_statement(&br, &t, key, stmt,
+							 created)) < 0)
 		goto cleanup;
 	if (((formats & SIGN_FORMAT_LEGACY) &&
 	     (err = record_attestation(ctx, &t, key, d.digest)) < 0) ||
@@ -353,7 +354,7 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 			       br.manifest.digest);
 	}
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	cnai_cosign_key_free(key);
 	json_decref(predicate);
 	json_decref(stmt);
@@ -365,7 +366,7 @@ cleanup:
 /* ---- verify-attestation ------------------------------------------------ */
 
 static int check_envelope(json_t *ok, struct cnai_buf *why, size_t i,
-			  json_t *layer, struct sign_target *t,
+			  json_t *layer, struct cnai_sigstore_target *t,
 			  const struct cnai_cosign_key *key, const char *want)
 {
 	struct cnai_buf blob = CNAI_BUF_INIT;
@@ -379,7 +380,8 @@ static int check_envelope(json_t *ok, struct cnai_buf *why, size_t i,
 
 	cnai_buf_init(&env.payload);
 	if (!digest || cnai_oci_desc_parse(&ld, layer) < 0 ||
-	    sign_target_read_blob(&blob, t, digest, ENVELOPE_LIMIT) < 0 ||
+	    cnai_sigstore_target_read_blob(&blob, t, digest,
+					   ENVELOPE_LIMIT) < 0 ||
 	    cnai_dsse_parse(&env, blob.buf, blob.len) < 0) {
 		cnai_buf_addf(why, "%sattestation %zu: %s", why->len ? "; " : "",
 			      i + 1, cnai_error_last() ? cnai_error_last()->message
@@ -439,7 +441,7 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 	const char *keyfile = NULL, *want = NULL;
 	struct cnai_cosign_key *key = NULL;
 	struct cnai_buf why = CNAI_BUF_INIT;
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	json_t *att = NULL, *ok = json_array(), *reasons = json_array(),
 	       *skipped = json_array(), *layer, *r;
 	char tag[80];
@@ -471,13 +473,14 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 	    (err = sign_target_open(&t, ctx, argv[optind], insecure)) < 0)
 		goto cleanup;
 	/* cosign 2 wrote ".att"; cosign 3 writes bundle referrers. */
-	sign_target_attachment_tag(tag, &t, "att");
-	if ((err = sign_target_get_attachment(&att, skipped, &t, tag)) < 0)
+	cnai_sigstore_target_attachment_tag(tag, &t, "att");
+	if ((err = cnai_sigstore_target_get_attachment(&att, skipped, &t,
+						       tag)) < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(att, "layers"), i, layer)
 		check_envelope(ok, &why, i, layer, &t, key, want);
-	if ((err = sign_bundle_verify_attestations(&bundles, ok, reasons,
-						   skipped, &t, key, want)) < 0)
+	if ((err = cnai_sigstore_bundle_verify_attestations(
+		     &bundles, ok, reasons, skipped, &t, key, want)) < 0)
 		goto cleanup;
 	json_array_foreach(reasons, i, r)
 		cnai_buf_addf(&why, "%s%s", why.len ? "; " : "",
@@ -494,7 +497,7 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	err = sign_verify_print(ctx, ok);
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	cnai_cosign_key_free(key);
 	json_decref(att);
 	json_decref(ok);
@@ -512,7 +515,7 @@ int sign_provenance(int argc, char **argv, struct cnai_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL;
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	json_t *pred = NULL;
 	char *text = NULL;
 	int c, err;
@@ -550,7 +553,7 @@ int sign_provenance(int argc, char **argv, struct cnai_ctx *ctx)
 		printf("%s\n", text);
 	}
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	json_decref(pred);
 	free(text);
 	return err;

@@ -201,7 +201,15 @@ static int record_attestation(struct cnai_ctx *ctx,
 	return cnai_signature_record(ctx->store, &row);
 }
 
-int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
+struct attest_opts {
+	const char *keyfile, *pred_file, *uri, *pass_file;
+	int provenance, insecure;
+	unsigned formats;
+};
+
+/* 1 for --help, 0 to go on, or the usage error. */
+static int parse_attest_opts(struct attest_opts *o, int argc, char **argv,
+			     struct cnai_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
@@ -214,128 +222,156 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 		CNAI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *keyfile = NULL, *pred_file = NULL, *type = "custom",
-		   *uri = NULL, *pass_file = NULL;
-	struct cnai_buf text = CNAI_BUF_INIT, stmt_text = CNAI_BUF_INIT;
-	struct cnai_cosign_key *key = NULL;
-	struct cnai_oci_desc d;
-	struct cnai_sigstore_target t;
-	json_t *predicate = NULL, *stmt = NULL;
-	json_error_t jerr;
-	char tag[80], created[32];
-	int c, err, provenance = 0, insecure = 0, type_set = 0;
-	unsigned formats = SIGN_FORMAT_LEGACY;
-	struct cnai_sigstore_bundle_result br;
+	const char *type = "custom";
+	int c, err, type_set = 0;
 
-	memset(&t, 0, sizeof(t));
+	o->formats = SIGN_FORMAT_LEGACY;
 	while ((c = cnai_getopt(argc, argv, ":h", longopts,
 				sign_usage("attest"), ctx)) != -1) {
 		switch (c) {
 		case 'k':
-			keyfile = optarg;
+			o->keyfile = optarg;
 			break;
 		case 'p':
-			pred_file = optarg;
+			o->pred_file = optarg;
 			break;
 		case 't':
 			type = optarg;
 			type_set = 1;
 			break;
 		case 'P':
-			provenance = 1;
+			o->provenance = 1;
 			break;
 		case 'F':
-			pass_file = optarg;
+			o->pass_file = optarg;
 			break;
 		case 'I':
-			insecure = 1;
+			o->insecure = 1;
 			break;
 		case 'f':
-			if ((err = sign_format_parse(&formats, optarg, "att")) < 0)
+			if ((err = sign_format_parse(&o->formats, optarg,
+						     "att")) < 0)
 				return err;
 			break;
 		case CNAI_OPT_HELP:
-			return 0;
+			return 1;
 		default:
 			return CNAI_EUSAGE;
 		}
 	}
-	if (argc - optind != 1 || (!pred_file == !provenance))
+	if (argc - optind != 1 || (!o->pred_file == !o->provenance))
 		return cnai_error_set(CNAI_EUSAGE, "usage: %s",
 				      sign_usage("attest")->synopsis[0]);
-	if (provenance && !type_set)
+	if (o->provenance && !type_set)
 		type = "slsaprovenance1";
-	if ((err = predicate_uri(&uri, type)) < 0)
+	if ((err = predicate_uri(&o->uri, type)) < 0)
 		return err;
-	if (!keyfile)
+	if (!o->keyfile)
 		return cnai_error_set(CNAI_EUSAGE, "no key: use --key cosign.key");
-	if (pred_file) {
-		if ((err = cnai_fs_read_file(&text, pred_file, PREDICATE_LIMIT)) <
-		    0)
-			goto cleanup;
-		if (!(predicate = json_loadb(text.buf, text.len, 0, &jerr))) {
-			err = cnai_error_set(CNAI_EINVALID, "%s:%d: %s", pred_file,
-					     jerr.line, jerr.text);
-			goto cleanup;
-		}
+	return 0;
+}
+
+/* The predicate: --predicate's file, or the provenance of the target. */
+static int load_predicate(json_t **out, struct cnai_ctx *ctx,
+			  const struct attest_opts *o,
+			  const struct cnai_sigstore_target *t)
+{
+	struct cnai_buf text = CNAI_BUF_INIT;
+	json_error_t jerr;
+	int err = 0;
+
+	if (!o->provenance) {
+		if ((err = cnai_fs_read_file(&text, o->pred_file,
+					     PREDICATE_LIMIT)) == 0 &&
+		    !(*out = json_loadb(text.buf, text.len, 0, &jerr)))
+			err = cnai_error_set(CNAI_EINVALID, "%s:%d: %s",
+					     o->pred_file, jerr.line,
+					     jerr.text);
+		cnai_buf_release(&text);
+		return err;
 	}
-	if ((err = sign_target_open(&t, ctx, argv[optind], insecure)) < 0)
+	if (!ctx->store)
+		return cnai_error_set(CNAI_EUSAGE, "--provenance needs a "
+				      "store (the lineage graph)");
+	return build_provenance(out, ctx->store, t->image.digest, t->ref);
+}
+
+static int print_attested(struct cnai_ctx *ctx,
+			  const struct cnai_sigstore_target *t,
+			  const struct attest_opts *o, const char *tag,
+			  const struct cnai_sigstore_bundle_result *br)
+{
+	int bundle = o->formats & SIGN_FORMAT_BUNDLE;
+
+	if (ctx->json)
+		return cnai_json_print(json_pack(
+			"{s:s, s:s, s:s, s:s?, s:s?}", "ref", t->ref, "digest",
+			t->image.digest, "predicate_type", o->uri,
+			"attestation_tag", tag[0] ? tag : NULL,
+			"bundle_manifest", bundle ? br->manifest.digest : NULL));
+	if (tag[0])
+		printf("attested %s@%s (%s) in %s\n", t->repo,
+		       t->image.digest, o->uri, tag);
+	if (bundle)
+		printf("attested %s@%s (%s) in a Sigstore bundle, "
+		       "referrer %s\n", t->repo, t->image.digest, o->uri,
+		       br->manifest.digest);
+	return 0;
+}
+
+int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
+{
+	struct attest_opts o = { 0 };
+	struct cnai_buf stmt_text = CNAI_BUF_INIT;
+	struct cnai_cosign_key *key = NULL;
+	struct cnai_oci_desc d;
+	struct cnai_sigstore_target t;
+	json_t *predicate = NULL, *stmt = NULL;
+	char tag[80], created[32];
+	struct cnai_sigstore_bundle_result br;
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	if ((err = parse_attest_opts(&o, argc, argv, ctx)) != 0)
+		return err > 0 ? 0 : err;
+	/* A predicate file is read before the target is opened: a bad file
+	 * is named before any registry is asked. */
+	if ((!o.provenance &&
+	     (err = load_predicate(&predicate, ctx, &o, &t)) < 0) ||
+	    (err = sign_target_open(&t, ctx, argv[optind], o.insecure)) < 0 ||
+	    (o.provenance &&
+	     (err = load_predicate(&predicate, ctx, &o, &t)) < 0))
 		goto cleanup;
-	if (provenance) {
-		if (!ctx->store) {
-			err = cnai_error_set(CNAI_EUSAGE, "--provenance needs a "
-					     "store (the lineage graph)");
-			goto cleanup;
-		}
-		if ((err = build_provenance(&predicate, ctx->store,
-					    t.image.digest, t.ref)) < 0)
-			goto cleanup;
-	}
-	stmt = cnai_intoto_statement(t.repo, t.image.digest + 7, uri, predicate);
+	stmt = cnai_intoto_statement(t.repo, t.image.digest + 7, o.uri,
+				     predicate);
 	if (!stmt || cnai_oci_json_canonical(&stmt_text, stmt) < 0) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if (((formats & SIGN_FORMAT_BUNDLE) &&
+	if (((o.formats & SIGN_FORMAT_BUNDLE) &&
 	     (err = cnai_sigstore_bundle_created(created)) < 0) ||
-	    (err = sign_load_private(&key, keyfile, pass_file)) < 0)
+	    (err = sign_load_private(&key, o.keyfile, o.pass_file)) < 0)
 		goto cleanup;
 	tag[0] = '\0';
-	if ((formats & SIGN_FORMAT_LEGACY) &&
+	if ((o.formats & SIGN_FORMAT_LEGACY) &&
 	    (err = cnai_sigstore_att_attach(tag, &d, &t, key, &stmt_text,
-					    uri)) < 0)
+					    o.uri)) < 0)
 		goto cleanup;
-	if ((formats & SIGN_FORMAT_BUNDLE) &&
+	if ((o.formats & SIGN_FORMAT_BUNDLE) &&
 	    (err = cnai_sigstore_bundle_attach_statement(&br, &t, key, stmt,
 							 created)) < 0)
 		goto cleanup;
-	if (((formats & SIGN_FORMAT_LEGACY) &&
+	if (((o.formats & SIGN_FORMAT_LEGACY) &&
 	     (err = record_attestation(ctx, &t, key, d.digest)) < 0) ||
-	    ((formats & SIGN_FORMAT_BUNDLE) &&
+	    ((o.formats & SIGN_FORMAT_BUNDLE) &&
 	     (err = record_attestation(ctx, &t, key, br.bundle_digest)) < 0))
 		goto cleanup;
-	if (ctx->json)
-		err = cnai_json_print(json_pack(
-			"{s:s, s:s, s:s, s:s?, s:s?}", "ref", t.ref, "digest",
-			t.image.digest, "predicate_type", uri,
-			"attestation_tag", tag[0] ? tag : NULL,
-			"bundle_manifest",
-			formats & SIGN_FORMAT_BUNDLE ? br.manifest.digest : NULL));
-	else {
-		if (tag[0])
-			printf("attested %s@%s (%s) in %s\n", t.repo,
-			       t.image.digest, uri, tag);
-		if (formats & SIGN_FORMAT_BUNDLE)
-			printf("attested %s@%s (%s) in a Sigstore bundle, "
-			       "referrer %s\n", t.repo, t.image.digest, uri,
-			       br.manifest.digest);
-	}
+	err = print_attested(ctx, &t, &o, tag, &br);
 cleanup:
 	cnai_sigstore_target_close(&t);
 	cnai_cosign_key_free(key);
 	json_decref(predicate);
 	json_decref(stmt);
-	cnai_buf_release(&text);
 	cnai_buf_release(&stmt_text);
 	return err;
 }

@@ -17,6 +17,33 @@
  * and a registry's blob is not to be trusted to be. */
 enum { ENVELOPE_LIMIT = 16 << 20 };
 
+/* cosign's --type names (pkg/cosign/attestation, options/predicate.go). */
+static const struct {
+	const char *name, *uri;
+} predicate_types[] = {
+	{ "slsaprovenance", "https://slsa.dev/provenance/v0.2" },
+	{ "slsaprovenance02", "https://slsa.dev/provenance/v0.2" },
+	{ "slsaprovenance1", "https://slsa.dev/provenance/v1" },
+	{ "link", "https://in-toto.io/Link/v1" },
+	{ "spdx", "https://spdx.dev/Document" },
+	{ "spdxjson", "https://spdx.dev/Document" },
+	{ "cyclonedx", "https://cyclonedx.org/bom" },
+	{ "vuln", "https://cosign.sigstore.dev/attestation/vuln/v1" },
+	{ "openvex", "https://openvex.dev/ns" },
+	{ "custom", "https://cosign.sigstore.dev/attestation/v1" },
+};
+
+const char *cnai_sigstore_predicate_uri(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(predicate_types) / sizeof(*predicate_types); i++)
+		if (!strcmp(type, predicate_types[i].name))
+			return predicate_types[i].uri;
+	return strstr(type, "://") ? type : NULL;
+}
+
+/* cosign 2's form: the envelope appended under sha256-<hex>.att. */
 int cnai_sigstore_att_attach(char tag[80], struct cnai_oci_desc *d,
 			     struct cnai_sigstore_target *t,
 			     const struct cnai_cosign_key *key,

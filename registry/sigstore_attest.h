@@ -13,6 +13,13 @@
 #include "registry/sigstore_target.h"
 
 /*
+ * The predicate type URI of cosign's --type name `type` ("slsaprovenance1",
+ * "spdxjson", "custom"...); `type` itself when it is a URI (holds "://");
+ * NULL for a name cosign does not know.
+ */
+const char *cnai_sigstore_predicate_uri(const char *type);
+
+/*
  * Signs `stmt_text` (an in-toto Statement, as bytes) into a DSSE envelope
  * stored as blob `d` and appended, annotated with its predicateType
  * `uri`, to the attachment `tag` ("sha256-<hex>.att", set here).

@@ -24,38 +24,12 @@
 
 enum { PREDICATE_LIMIT = 16 << 20 };
 
-#define SLSA_V1 "https://slsa.dev/provenance/v1"
 #define CNAI_BUILD_TYPE "https://cnai.dev/package/v1"
-
-/* cosign's --type names (pkg/cosign/attestation, options/predicate.go). */
-static const struct {
-	const char *name, *uri;
-} predicate_types[] = {
-	{ "slsaprovenance", "https://slsa.dev/provenance/v0.2" },
-	{ "slsaprovenance02", "https://slsa.dev/provenance/v0.2" },
-	{ "slsaprovenance1", SLSA_V1 },
-	{ "link", "https://in-toto.io/Link/v1" },
-	{ "spdx", "https://spdx.dev/Document" },
-	{ "spdxjson", "https://spdx.dev/Document" },
-	{ "cyclonedx", "https://cyclonedx.org/bom" },
-	{ "vuln", "https://cosign.sigstore.dev/attestation/vuln/v1" },
-	{ "openvex", "https://openvex.dev/ns" },
-	{ "custom", "https://cosign.sigstore.dev/attestation/v1" },
-};
 
 static int predicate_uri(const char **out, const char *type)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(predicate_types) / sizeof(*predicate_types); i++)
-		if (!strcmp(type, predicate_types[i].name)) {
-			*out = predicate_types[i].uri;
-			return 0;
-		}
-	if (strstr(type, "://")) {
-		*out = type;
+	if ((*out = cnai_sigstore_predicate_uri(type)))
 		return 0;
-	}
 	return cnai_error_set(CNAI_EUSAGE,
 			      "--type: '%s' is not slsaprovenance, "
 			      "slsaprovenance02, slsaprovenance1, link, spdx, "

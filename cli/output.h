@@ -49,4 +49,42 @@ json_t *cnai_json_string_or_null(const char *s);
 void cnai_notice(const struct cnai_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Progress on stderr (cli/progress.c): transfer lines for push and pull,
+ * one per blob in flight, "sha256:0123456789ab  12.3 MiB / 64.0 MiB
+ * 45.6 MiB/s", redrawn in place at most ten times a second (a finished
+ * blob's line is written once more, final, above those still moving); or
+ * one bar redrawn in place, "LABEL [=====   ]  42%  SUFFIX".
+ */
+struct cnai_progress;
+
+/*
+ * A display for `ctx`, or NULL when there is to be none: stderr is not a
+ * terminal, or -q or --json was given (or there is no memory for one: a
+ * display is never worth failing the work it shows). Every function below
+ * takes NULL as "no display" and does nothing.
+ */
+struct cnai_progress *cnai_progress_new(const struct cnai_ctx *ctx);
+
+/*
+ * The registry's progress callback (cnai_registry_progress_fn), with the
+ * display as `p`; safe to call from several threads at once.
+ */
+void cnai_progress_transfer(void *p, const char *digest, uint64_t done,
+			    uint64_t total);
+
+/*
+ * Redraws the single bar: `done` of `total`, `label` before it and
+ * `suffix` (may be NULL) after. At most ten redraws a second, except the
+ * one where `done` reaches `total`. One thread only.
+ */
+void cnai_progress_bar(struct cnai_progress *p, const char *label,
+		       size_t done, size_t total, const char *suffix);
+
+/*
+ * Ends the display: transfer lines are drawn in their last state, a bar
+ * is cleared from its line. Frees `p`.
+ */
+void cnai_progress_free(struct cnai_progress *p);
+
 #endif

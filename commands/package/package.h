@@ -1,18 +1,12 @@
 /*
  * The `cnai package` sub-commands: build.c (building images of a model),
- * show.c (ls, inspect, export), remote.c (push, pull).
+ * show.c (ls, inspect, export), remote.c (push, pull); their usage texts
+ * are in usage.h.
  */
 #ifndef CNAI_COMMANDS_PACKAGE_PACKAGE_H
 #define CNAI_COMMANDS_PACKAGE_PACKAGE_H
 
 #include "cli/ctx.h"
-#include "cli/options.h"
-
-struct package_sub {
-	const char *name;
-	int (*fn)(int argc, char **argv, struct cnai_ctx *ctx);
-	struct cnai_usage usage;
-};
 
 int package_build(int argc, char **argv, struct cnai_ctx *ctx);
 int package_ls(int argc, char **argv, struct cnai_ctx *ctx);
@@ -20,9 +14,6 @@ int package_inspect(int argc, char **argv, struct cnai_ctx *ctx);
 int package_export(int argc, char **argv, struct cnai_ctx *ctx);
 int package_push(int argc, char **argv, struct cnai_ctx *ctx);
 int package_pull(int argc, char **argv, struct cnai_ctx *ctx);
-
-/* "build" for the building form. */
-const struct cnai_usage *package_usage(const char *sub);
 
 /*
  * Pushes the image tagged/digested `ref` in the store to `dest`

@@ -16,7 +16,7 @@
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "commands/package/package.h"
-#include "commands/package/progress.h"
+#include "commands/package/usage.h"
 #include "core/store/blob_locations.h"
 #include "core/store/images.h"
 #include "core/store/store.h"
@@ -130,7 +130,7 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	struct cnai_oci_desc d, att;
 	char digest[CNAI_DIGEST_LEN], tag[80], where[700], *mount = NULL;
 	static const char *const kinds[] = { ".sig", ".att", "" };
-	struct package_progress *bar = package_progress_new(ctx);
+	struct cnai_progress *bar = cnai_progress_new(ctx);
 	json_t *pushed = json_array();
 	size_t i;
 	int err;
@@ -139,7 +139,7 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	o.insecure = insecure;
 	o.username = username;
 	o.password = password;
-	o.progress = package_progress_update;
+	o.progress = cnai_progress_transfer;
 	o.progress_ctx = bar;
 	if ((err = cnai_oci_resolve(&d, ctx->store->oci, ref)) < 0 ||
 	    (err = mount_source(&mount, ctx, d.digest, dest)) < 0)
@@ -168,7 +168,7 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	}
 	if ((err = cnai_image_record(ctx->store, d.digest, dest, NULL)) < 0)
 		goto cleanup;
-	package_progress_free(bar); /* its last lines before ours */
+	cnai_progress_free(bar); /* its last lines before ours */
 	bar = NULL;
 	if (ctx->json) {
 		err = cnai_json_print(json_pack("{s:s, s:O}", "digest",
@@ -182,7 +182,7 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 			       json_string_value(json_object_get(p, "digest")));
 	}
 cleanup:
-	package_progress_free(bar);
+	cnai_progress_free(bar);
 	json_decref(pushed);
 	free(mount);
 	return err;
@@ -274,7 +274,7 @@ int package_pull(int argc, char **argv, struct cnai_ctx *ctx)
 	struct remote_opts o = { 0 };
 	struct cnai_reference r;
 	struct cnai_buf pw = CNAI_BUF_INIT;
-	struct package_progress *bar;
+	struct cnai_progress *bar;
 	char digest[CNAI_DIGEST_LEN], tag[700];
 	const char *src;
 	int err;
@@ -296,10 +296,10 @@ int package_pull(int argc, char **argv, struct cnai_ctx *ctx)
 	ro.password = o.pw_stdin ? pw.buf : NULL;
 	ro.jobs = (int)o.jobs;
 	ro.platform = o.platform;
-	ro.progress = package_progress_update;
-	ro.progress_ctx = bar = package_progress_new(ctx);
+	ro.progress = cnai_progress_transfer;
+	ro.progress_ctx = bar = cnai_progress_new(ctx);
 	err = cnai_registry_pull(digest, src, ctx->store->oci, tag, &ro);
-	package_progress_free(bar);
+	cnai_progress_free(bar);
 	if (err < 0 ||
 	    (err = cnai_image_record(ctx->store, digest, tag, NULL)) < 0 ||
 	    (err = package_record_blobs(ctx, digest, src)) < 0)

@@ -12,7 +12,6 @@
 
 #include "cli/output.h"
 #include "commands/commands.h"
-#include "commands/sign/bundle.h"
 #include "commands/sign/sign.h"
 #include "commands/sign/target.h"
 #include "core/store/lineage.h"
@@ -20,42 +19,17 @@
 #include "core/store/signatures.h"
 #include "core/util/fs.h"
 #include "registry/sigstore.h"
+#include "registry/sigstore_attest.h"
 #include "core/util/banned.h"
 
-enum { ENVELOPE_LIMIT = 16 << 20, PREDICATE_LIMIT = 16 << 20 };
+enum { PREDICATE_LIMIT = 16 << 20 };
 
-#define SLSA_V1 "https://slsa.dev/provenance/v1"
 #define CNAI_BUILD_TYPE "https://cnai.dev/package/v1"
-
-/* cosign's --type names (pkg/cosign/attestation, options/predicate.go). */
-static const struct {
-	const char *name, *uri;
-} predicate_types[] = {
-	{ "slsaprovenance", "https://slsa.dev/provenance/v0.2" },
-	{ "slsaprovenance02", "https://slsa.dev/provenance/v0.2" },
-	{ "slsaprovenance1", SLSA_V1 },
-	{ "link", "https://in-toto.io/Link/v1" },
-	{ "spdx", "https://spdx.dev/Document" },
-	{ "spdxjson", "https://spdx.dev/Document" },
-	{ "cyclonedx", "https://cyclonedx.org/bom" },
-	{ "vuln", "https://cosign.sigstore.dev/attestation/vuln/v1" },
-	{ "openvex", "https://openvex.dev/ns" },
-	{ "custom", "https://cosign.sigstore.dev/attestation/v1" },
-};
 
 static int predicate_uri(const char **out, const char *type)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(predicate_types) / sizeof(*predicate_types); i++)
-		if (!strcmp(type, predicate_types[i].name)) {
-			*out = predicate_types[i].uri;
-			return 0;
-		}
-	if (strstr(type, "://")) {
-		*out = type;
+	if ((*out = cnai_sigstore_predicate_uri(type)))
 		return 0;
-	}
 	return cnai_error_set(CNAI_EUSAGE,
 			      "--type: '%s' is not slsaprovenance, "
 			      "slsaprovenance02, slsaprovenance1, link, spdx, "
@@ -175,33 +149,10 @@ cleanup:
 
 /* ---- attest ------------------------------------------------------------ */
 
-/* cosign 2's form: the envelope appended under sha256-<hex>.att. */
-static int attach_att(char tag[80], struct cnai_oci_desc *d,
-		      struct sign_target *t, const struct cnai_cosign_key *key,
-		      const struct cnai_buf *stmt_text, const char *uri)
-{
-	struct cnai_buf env = CNAI_BUF_INIT;
-	json_t *layer;
-	int err;
-
-	if ((err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
-				  stmt_text->buf, stmt_text->len, "")) < 0 ||
-	    (err = sign_target_put_blob(d, t, env.buf, env.len,
-					CNAI_DSSE_MEDIA_TYPE)) < 0)
-		goto cleanup;
-	layer = cnai_oci_desc_json(d);
-	json_object_set_new(layer, "annotations",
-			    json_pack("{s:s}", "predicateType", uri));
-	sign_target_attachment_tag(tag, t, "att");
-	err = sign_target_append_layer(t, tag, layer);
-cleanup:
-	cnai_buf_release(&env);
-	return err;
-}
-
 /* The attestation (envelope or bundle blob `digest`) as a lineage entity
  * of the image, when there is a store. */
-static int record_attestation(struct cnai_ctx *ctx, const struct sign_target *t,
+static int record_attestation(struct cnai_ctx *ctx,
+			      const struct cnai_sigstore_target *t,
 			      const struct cnai_cosign_key *key,
 			      const char *digest)
 {
@@ -224,7 +175,15 @@ static int record_attestation(struct cnai_ctx *ctx, const struct sign_target *t,
 	return cnai_signature_record(ctx->store, &row);
 }
 
-int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
+struct attest_opts {
+	const char *keyfile, *pred_file, *uri, *pass_file;
+	int provenance, insecure;
+	unsigned formats;
+};
+
+/* 1 for --help, 0 to go on, or the usage error. */
+static int parse_attest_opts(struct attest_opts *o, int argc, char **argv,
+			     struct cnai_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
@@ -237,195 +196,161 @@ int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
 		CNAI_OPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *keyfile = NULL, *pred_file = NULL, *type = "custom",
-		   *uri = NULL, *pass_file = NULL;
-	struct cnai_buf text = CNAI_BUF_INIT, stmt_text = CNAI_BUF_INIT;
-	struct cnai_cosign_key *key = NULL;
-	struct cnai_oci_desc d;
-	struct sign_target t;
-	json_t *predicate = NULL, *stmt = NULL;
-	json_error_t jerr;
-	char tag[80], created[32];
-	int c, err, provenance = 0, insecure = 0, type_set = 0;
-	unsigned formats = SIGN_FORMAT_LEGACY;
-	struct sign_bundle_result br;
+	const char *type = "custom";
+	int c, err, type_set = 0;
 
-	memset(&t, 0, sizeof(t));
+	o->formats = SIGN_FORMAT_LEGACY;
 	while ((c = cnai_getopt(argc, argv, ":h", longopts,
 				sign_usage("attest"), ctx)) != -1) {
 		switch (c) {
 		case 'k':
-			keyfile = optarg;
+			o->keyfile = optarg;
 			break;
 		case 'p':
-			pred_file = optarg;
+			o->pred_file = optarg;
 			break;
 		case 't':
 			type = optarg;
 			type_set = 1;
 			break;
 		case 'P':
-			provenance = 1;
+			o->provenance = 1;
 			break;
 		case 'F':
-			pass_file = optarg;
+			o->pass_file = optarg;
 			break;
 		case 'I':
-			insecure = 1;
+			o->insecure = 1;
 			break;
 		case 'f':
-			if ((err = sign_format_parse(&formats, optarg, "att")) < 0)
+			if ((err = sign_format_parse(&o->formats, optarg,
+						     "att")) < 0)
 				return err;
 			break;
 		case CNAI_OPT_HELP:
-			return 0;
+			return 1;
 		default:
 			return CNAI_EUSAGE;
 		}
 	}
-	if (argc - optind != 1 || (!pred_file == !provenance))
+	if (argc - optind != 1 || (!o->pred_file == !o->provenance))
 		return cnai_error_set(CNAI_EUSAGE, "usage: %s",
 				      sign_usage("attest")->synopsis[0]);
-	if (provenance && !type_set)
+	if (o->provenance && !type_set)
 		type = "slsaprovenance1";
-	if ((err = predicate_uri(&uri, type)) < 0)
+	if ((err = predicate_uri(&o->uri, type)) < 0)
 		return err;
-	if (!keyfile)
+	if (!o->keyfile)
 		return cnai_error_set(CNAI_EUSAGE, "no key: use --key cosign.key");
-	if (pred_file) {
-		if ((err = cnai_fs_read_file(&text, pred_file, PREDICATE_LIMIT)) <
-		    0)
-			goto cleanup;
-		if (!(predicate = json_loadb(text.buf, text.len, 0, &jerr))) {
-			err = cnai_error_set(CNAI_EINVALID, "%s:%d: %s", pred_file,
-					     jerr.line, jerr.text);
-			goto cleanup;
-		}
+	return 0;
+}
+
+/* The predicate: --predicate's file, or the provenance of the target. */
+static int load_predicate(json_t **out, struct cnai_ctx *ctx,
+			  const struct attest_opts *o,
+			  const struct cnai_sigstore_target *t)
+{
+	struct cnai_buf text = CNAI_BUF_INIT;
+	json_error_t jerr;
+	int err = 0;
+
+	if (!o->provenance) {
+		if ((err = cnai_fs_read_file(&text, o->pred_file,
+					     PREDICATE_LIMIT)) == 0 &&
+		    !(*out = json_loadb(text.buf, text.len, 0, &jerr)))
+			err = cnai_error_set(CNAI_EINVALID, "%s:%d: %s",
+					     o->pred_file, jerr.line,
+					     jerr.text);
+		cnai_buf_release(&text);
+		return err;
 	}
-	if ((err = sign_target_open(&t, ctx, argv[optind], insecure)) < 0)
+	if (!ctx->store)
+		return cnai_error_set(CNAI_EUSAGE, "--provenance needs a "
+				      "store (the lineage graph)");
+	return build_provenance(out, ctx->store, t->image.digest, t->ref);
+}
+
+static int print_attested(struct cnai_ctx *ctx,
+			  const struct cnai_sigstore_target *t,
+			  const struct attest_opts *o, const char *tag,
+			  const struct cnai_sigstore_bundle_result *br)
+{
+	int bundle = o->formats & SIGN_FORMAT_BUNDLE;
+
+	if (ctx->json)
+		return cnai_json_print(json_pack(
+			"{s:s, s:s, s:s, s:s?, s:s?}", "ref", t->ref, "digest",
+			t->image.digest, "predicate_type", o->uri,
+			"attestation_tag", tag[0] ? tag : NULL,
+			"bundle_manifest", bundle ? br->manifest.digest : NULL));
+	if (tag[0])
+		printf("attested %s@%s (%s) in %s\n", t->repo,
+		       t->image.digest, o->uri, tag);
+	if (bundle)
+		printf("attested %s@%s (%s) in a Sigstore bundle, "
+		       "referrer %s\n", t->repo, t->image.digest, o->uri,
+		       br->manifest.digest);
+	return 0;
+}
+
+int sign_attest(int argc, char **argv, struct cnai_ctx *ctx)
+{
+	struct attest_opts o = { 0 };
+	struct cnai_buf stmt_text = CNAI_BUF_INIT;
+	struct cnai_cosign_key *key = NULL;
+	struct cnai_oci_desc d;
+	struct cnai_sigstore_target t;
+	json_t *predicate = NULL, *stmt = NULL;
+	char tag[80], created[32];
+	struct cnai_sigstore_bundle_result br;
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	if ((err = parse_attest_opts(&o, argc, argv, ctx)) != 0)
+		return err > 0 ? 0 : err;
+	/* A predicate file is read before the target is opened: a bad file
+	 * is named before any registry is asked. */
+	if ((!o.provenance &&
+	     (err = load_predicate(&predicate, ctx, &o, &t)) < 0) ||
+	    (err = sign_target_open(&t, ctx, argv[optind], o.insecure)) < 0 ||
+	    (o.provenance &&
+	     (err = load_predicate(&predicate, ctx, &o, &t)) < 0))
 		goto cleanup;
-	if (provenance) {
-		if (!ctx->store) {
-			err = cnai_error_set(CNAI_EUSAGE, "--provenance needs a "
-					     "store (the lineage graph)");
-			goto cleanup;
-		}
-		if ((err = build_provenance(&predicate, ctx->store,
-					    t.image.digest, t.ref)) < 0)
-			goto cleanup;
-	}
-	stmt = cnai_intoto_statement(t.repo, t.image.digest + 7, uri, predicate);
+	stmt = cnai_intoto_statement(t.repo, t.image.digest + 7, o.uri,
+				     predicate);
 	if (!stmt || cnai_oci_json_canonical(&stmt_text, stmt) < 0) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if (((formats & SIGN_FORMAT_BUNDLE) &&
-	     (err = sign_bundle_created(created)) < 0) ||
-	    (err = sign_load_private(&key, keyfile, pass_file)) < 0)
+	if (((o.formats & SIGN_FORMAT_BUNDLE) &&
+	     (err = cnai_sigstore_bundle_created(created)) < 0) ||
+	    (err = sign_load_private(&key, o.keyfile, o.pass_file)) < 0)
 		goto cleanup;
 	tag[0] = '\0';
-	if ((formats & SIGN_FORMAT_LEGACY) &&
-	    (err = attach_att(tag, &d, &t, key, &stmt_text, uri)) < 0)
+	if ((o.formats & SIGN_FORMAT_LEGACY) &&
+	    (err = cnai_sigstore_att_attach(tag, &d, &t, key, &stmt_text,
+					    o.uri)) < 0)
 		goto cleanup;
-	if ((formats & SIGN_FORMAT_BUNDLE) &&
-	    (err = sign_bundle_attach_statement(&br, &t, key, stmt,
-						created)) < 0)
+	if ((o.formats & SIGN_FORMAT_BUNDLE) &&
+	    (err = cnai_sigstore_bundle_attach_statement(&br, &t, key, stmt,
+							 created)) < 0)
 		goto cleanup;
-	if (((formats & SIGN_FORMAT_LEGACY) &&
+	if (((o.formats & SIGN_FORMAT_LEGACY) &&
 	     (err = record_attestation(ctx, &t, key, d.digest)) < 0) ||
-	    ((formats & SIGN_FORMAT_BUNDLE) &&
+	    ((o.formats & SIGN_FORMAT_BUNDLE) &&
 	     (err = record_attestation(ctx, &t, key, br.bundle_digest)) < 0))
 		goto cleanup;
-	if (ctx->json)
-		err = cnai_json_print(json_pack(
-			"{s:s, s:s, s:s, s:s?, s:s?}", "ref", t.ref, "digest",
-			t.image.digest, "predicate_type", uri,
-			"attestation_tag", tag[0] ? tag : NULL,
-			"bundle_manifest",
-			formats & SIGN_FORMAT_BUNDLE ? br.manifest.digest : NULL));
-	else {
-		if (tag[0])
-			printf("attested %s@%s (%s) in %s\n", t.repo,
-			       t.image.digest, uri, tag);
-		if (formats & SIGN_FORMAT_BUNDLE)
-			printf("attested %s@%s (%s) in a Sigstore bundle, "
-			       "referrer %s\n", t.repo, t.image.digest, uri,
-			       br.manifest.digest);
-	}
+	err = print_attested(ctx, &t, &o, tag, &br);
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	cnai_cosign_key_free(key);
 	json_decref(predicate);
 	json_decref(stmt);
-	cnai_buf_release(&text);
 	cnai_buf_release(&stmt_text);
 	return err;
 }
 
 /* ---- verify-attestation ------------------------------------------------ */
-
-static int check_envelope(json_t *ok, struct cnai_buf *why, size_t i,
-			  json_t *layer, struct sign_target *t,
-			  const struct cnai_cosign_key *key, const char *want)
-{
-	struct cnai_buf blob = CNAI_BUF_INIT;
-	struct cnai_dsse env = { 0 };
-	struct cnai_oci_desc ld;
-	const char *digest = json_string_value(json_object_get(layer, "digest"));
-	const char *ptype, *sub;
-	json_t *stmt = NULL, *s;
-	size_t k;
-	int matched = 0;
-
-	cnai_buf_init(&env.payload);
-	if (!digest || cnai_oci_desc_parse(&ld, layer) < 0 ||
-	    sign_target_read_blob(&blob, t, digest, ENVELOPE_LIMIT) < 0 ||
-	    cnai_dsse_parse(&env, blob.buf, blob.len) < 0) {
-		cnai_buf_addf(why, "%sattestation %zu: %s", why->len ? "; " : "",
-			      i + 1, cnai_error_last() ? cnai_error_last()->message
-						       : "no digest");
-		goto cleanup;
-	}
-	if (strcmp(env.payload_type, CNAI_INTOTO_PAYLOAD_TYPE)) {
-		cnai_buf_addf(why, "%sattestation %zu: payloadType '%s'",
-			      why->len ? "; " : "", i + 1, env.payload_type);
-		goto cleanup;
-	}
-	if (cnai_dsse_verify(&env, key) < 0) {
-		cnai_buf_addf(why, "%sattestation %zu: signature does not verify "
-			      "with this key", why->len ? "; " : "", i + 1);
-		goto cleanup;
-	}
-	if (!(stmt = json_loadb(env.payload.buf, env.payload.len, 0, NULL))) {
-		cnai_buf_addf(why, "%sattestation %zu: statement is not JSON",
-			      why->len ? "; " : "", i + 1);
-		goto cleanup;
-	}
-	ptype = json_string_value(json_object_get(stmt, "predicateType"));
-	if (want && (!ptype || strcmp(ptype, want))) {
-		cnai_buf_addf(why, "%sattestation %zu: predicateType '%s'",
-			      why->len ? "; " : "", i + 1, ptype ? ptype : "");
-		goto cleanup;
-	}
-	json_array_foreach(json_object_get(stmt, "subject"), k, s) {
-		sub = json_string_value(json_object_get(
-			json_object_get(s, "digest"), "sha256"));
-		if (sub && !strcmp(sub, t->image.digest + 7))
-			matched = 1;
-	}
-	if (!matched) {
-		cnai_buf_addf(why, "%sattestation %zu: subject is not %s",
-			      why->len ? "; " : "", i + 1, t->image.digest);
-		goto cleanup;
-	}
-	json_array_append(ok, stmt);
-cleanup:
-	cnai_error_clear();
-	json_decref(stmt);
-	cnai_dsse_release(&env);
-	cnai_buf_release(&blob);
-	return matched;
-}
 
 int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 {
@@ -439,7 +364,7 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 	const char *keyfile = NULL, *want = NULL;
 	struct cnai_cosign_key *key = NULL;
 	struct cnai_buf why = CNAI_BUF_INIT;
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	json_t *att = NULL, *ok = json_array(), *reasons = json_array(),
 	       *skipped = json_array(), *layer, *r;
 	char tag[80];
@@ -471,13 +396,14 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 	    (err = sign_target_open(&t, ctx, argv[optind], insecure)) < 0)
 		goto cleanup;
 	/* cosign 2 wrote ".att"; cosign 3 writes bundle referrers. */
-	sign_target_attachment_tag(tag, &t, "att");
-	if ((err = sign_target_get_attachment(&att, skipped, &t, tag)) < 0)
+	cnai_sigstore_target_attachment_tag(tag, &t, "att");
+	if ((err = cnai_sigstore_target_get_attachment(&att, skipped, &t,
+						       tag)) < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(att, "layers"), i, layer)
-		check_envelope(ok, &why, i, layer, &t, key, want);
-	if ((err = sign_bundle_verify_attestations(&bundles, ok, reasons,
-						   skipped, &t, key, want)) < 0)
+		cnai_sigstore_att_check(ok, &why, i, layer, &t, key, want);
+	if ((err = cnai_sigstore_bundle_verify_attestations(
+		     &bundles, ok, reasons, skipped, &t, key, want)) < 0)
 		goto cleanup;
 	json_array_foreach(reasons, i, r)
 		cnai_buf_addf(&why, "%s%s", why.len ? "; " : "",
@@ -494,7 +420,7 @@ int sign_verify_attestation(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	err = sign_verify_print(ctx, ok);
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	cnai_cosign_key_free(key);
 	json_decref(att);
 	json_decref(ok);
@@ -512,7 +438,7 @@ int sign_provenance(int argc, char **argv, struct cnai_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL;
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	json_t *pred = NULL;
 	char *text = NULL;
 	int c, err;
@@ -550,7 +476,7 @@ int sign_provenance(int argc, char **argv, struct cnai_ctx *ctx)
 		printf("%s\n", text);
 	}
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	json_decref(pred);
 	free(text);
 	return err;

@@ -13,7 +13,6 @@
 
 #include "cli/output.h"
 #include "commands/commands.h"
-#include "commands/sign/bundle.h"
 #include "commands/sign/sign.h"
 #include "commands/sign/target.h"
 #include "core/store/models.h"
@@ -97,8 +96,8 @@ static int parse_image_opts(struct image_opts *o, int argc, char **argv,
 }
 
 /* The docker-reference written: cosign's repository form by default. */
-static void identity_of(char *out, size_t size, const struct sign_target *t,
-			int with_tag)
+static void identity_of(char *out, size_t size,
+			const struct cnai_sigstore_target *t, int with_tag)
 {
 	if (with_tag && t->tag[0])
 		snprintf(out, size, "%s:%s", t->repo, t->tag);
@@ -106,7 +105,7 @@ static void identity_of(char *out, size_t size, const struct sign_target *t,
 		snprintf(out, size, "%s", t->repo);
 }
 
-static int record(struct cnai_ctx *ctx, const struct sign_target *t,
+static int record(struct cnai_ctx *ctx, const struct cnai_sigstore_target *t,
 		  const char *kind, const char *identity,
 		  const struct cnai_cosign_key *key, const char *payload_digest,
 		  const char *sig, const char *target_kind)
@@ -132,7 +131,8 @@ static int record(struct cnai_ctx *ctx, const struct sign_target *t,
 
 /* The ".sig" form: a simple-signing layer appended under sha256-<hex>.sig. */
 static int sign_simple(char tag[80], struct cnai_ctx *ctx,
-		       struct sign_target *t, const struct cnai_cosign_key *key,
+		       struct cnai_sigstore_target *t,
+		       const struct cnai_cosign_key *key,
 		       const struct image_opts *o, const char *identity,
 		       const char *target_kind)
 {
@@ -148,15 +148,16 @@ static int sign_simple(char tag[80], struct cnai_ctx *ctx,
 						   : NULL)) < 0 ||
 	    (err = cnai_cosign_sign(&sig, key, payload.buf, payload.len)) < 0 ||
 	    (err = cnai_base64_encode(&b64, sig.buf, sig.len)) < 0 ||
-	    (err = sign_target_put_blob(&pd, t, payload.buf, payload.len,
-					CNAI_SIMPLESIGN_MEDIA_TYPE)) < 0)
+	    (err = cnai_sigstore_target_put_blob(
+		     &pd, t, payload.buf, payload.len,
+		     CNAI_SIMPLESIGN_MEDIA_TYPE)) < 0)
 		goto cleanup;
 	layer = cnai_oci_desc_json(&pd);
 	json_object_set_new(layer, "annotations",
 			    json_pack("{s:s}", CNAI_COSIGN_SIG_ANNOTATION,
 				      b64.buf));
-	sign_target_attachment_tag(tag, t, "sig");
-	if ((err = sign_target_append_layer(t, tag, layer)) == 0)
+	cnai_sigstore_target_attachment_tag(tag, t, "sig");
+	if ((err = cnai_sigstore_target_append_layer(t, tag, layer)) == 0)
 		err = record(ctx, t, "signature", identity, key, pd.digest,
 			     b64.buf, target_kind);
 cleanup:
@@ -168,10 +169,10 @@ cleanup:
 
 /* Signs what `t` names in the forms asked for; shared by `image` and
  * `model`. */
-static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
+static int sign_target(struct cnai_ctx *ctx, struct cnai_sigstore_target *t,
 		       const struct image_opts *o, const char *target_kind)
 {
-	struct sign_bundle_result br;
+	struct cnai_sigstore_bundle_result br;
 	struct cnai_cosign_key *key = NULL;
 	char identity[700], tag[80] = "", created[32];
 	int err;
@@ -181,15 +182,16 @@ static int sign_target(struct cnai_ctx *ctx, struct sign_target *t,
 	else
 		identity_of(identity, sizeof(identity), t, o->identity_tag);
 	if (((o->formats & SIGN_FORMAT_BUNDLE) &&
-	     (err = sign_bundle_created(created)) < 0) ||
+	     (err = cnai_sigstore_bundle_created(created)) < 0) ||
 	    (err = sign_load_private(&key, o->key, o->pass_file)) < 0)
 		goto cleanup;
 	if ((o->formats & SIGN_FORMAT_LEGACY) &&
 	    (err = sign_simple(tag, ctx, t, key, o, identity, target_kind)) < 0)
 		goto cleanup;
 	if (o->formats & SIGN_FORMAT_BUNDLE) {
-		if ((err = sign_bundle_attach(&br, t, key, identity,
-					      o->annotations, created)) < 0 ||
+		if ((err = cnai_sigstore_bundle_attach(&br, t, key, identity,
+						       o->annotations,
+						       created)) < 0 ||
 		    (err = record(ctx, t, "signature", identity, key,
 				  br.bundle_digest, br.signature,
 				  target_kind)) < 0)
@@ -218,7 +220,7 @@ cleanup:
 int sign_image(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	struct image_opts o = { 0 };
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	int err;
 
 	memset(&t, 0, sizeof(t));
@@ -232,7 +234,7 @@ int sign_image(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	err = sign_target(ctx, &t, &o, "image");
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	json_decref(o.annotations);
 	return err > 0 ? 0 : err;
 }
@@ -248,7 +250,7 @@ static void reject(json_t *reasons, size_t i, const char *why)
 
 /* Checks one signature layer; 1 verified (payload appended), 0 not. */
 static int check_layer(json_t *verified, json_t *reasons, size_t i,
-		       json_t *layer, struct sign_target *t,
+		       json_t *layer, struct cnai_sigstore_target *t,
 		       const struct cnai_cosign_key *key, json_t *want)
 {
 	struct cnai_buf payload = CNAI_BUF_INIT, sig = CNAI_BUF_INIT;
@@ -275,7 +277,8 @@ static int check_layer(json_t *verified, json_t *reasons, size_t i,
 		reject(reasons, i, cnai_error_last()->message);
 		goto cleanup;
 	}
-	if (sign_target_read_blob(&payload, t, digest, PAYLOAD_LIMIT) < 0) {
+	if (cnai_sigstore_target_read_blob(&payload, t, digest,
+					   PAYLOAD_LIMIT) < 0) {
 		reject(reasons, i, cnai_error_last()->message);
 		goto cleanup;
 	}
@@ -300,7 +303,7 @@ static int check_layer(json_t *verified, json_t *reasons, size_t i,
 		reject(reasons, i, why);
 		goto cleanup;
 	}
-	if (!sign_target_identity_matches(t, ss.docker_ref)) {
+	if (!cnai_sigstore_target_identity_matches(t, ss.docker_ref)) {
 		char why[900];
 
 		snprintf(why, sizeof(why), "identity '%s' does not match '%s'",
@@ -308,7 +311,7 @@ static int check_layer(json_t *verified, json_t *reasons, size_t i,
 		reject(reasons, i, why);
 		goto cleanup;
 	}
-	if ((missing = sign_annotation_missing(want, ss.optional))) {
+	if ((missing = cnai_sigstore_annotation_missing(want, ss.optional))) {
 		char why[600];
 
 		snprintf(why, sizeof(why), "required annotation '%.200s=%.200s' "
@@ -328,7 +331,7 @@ cleanup:
 	return ok;
 }
 
-static int verify_target(struct cnai_ctx *ctx, struct sign_target *t,
+static int verify_target(struct cnai_ctx *ctx, struct cnai_sigstore_target *t,
 			 const struct image_opts *o)
 {
 	struct cnai_cosign_key *key = NULL;
@@ -342,14 +345,16 @@ static int verify_target(struct cnai_ctx *ctx, struct sign_target *t,
 	if ((err = sign_load_public(&key, o->key, o->pass_file)) < 0)
 		goto cleanup;
 	/* cosign 2 and containers/image read ".sig"; cosign 3 bundles. */
-	sign_target_attachment_tag(tag, t, "sig");
-	if ((err = sign_target_get_attachment(&sigman, skipped, t, tag)) < 0)
+	cnai_sigstore_target_attachment_tag(tag, t, "sig");
+	if ((err = cnai_sigstore_target_get_attachment(&sigman, skipped, t,
+						       tag)) < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(sigman, "layers"), i, layer)
 		check_layer(verified, reasons, i, layer, t, key,
 			    o->annotations);
-	if ((err = sign_bundle_verify(&bundles, verified, reasons, skipped, t,
-				      key, o->annotations)) < 0)
+	if ((err = cnai_sigstore_bundle_verify(&bundles, verified, reasons,
+					       skipped, t, key,
+					       o->annotations)) < 0)
 		goto cleanup;
 	if (!sigman && !bundles && !json_array_size(skipped)) {
 		err = cnai_error_set(CNAI_ECHECK, "no signatures found for %s "
@@ -384,7 +389,7 @@ cleanup:
 int sign_verify(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	struct image_opts o = { 0 };
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	int err;
 
 	memset(&t, 0, sizeof(t));
@@ -398,7 +403,7 @@ int sign_verify(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	err = verify_target(ctx, &t, &o);
 cleanup:
-	sign_target_close(&t);
+	cnai_sigstore_target_close(&t);
 	json_decref(o.annotations);
 	return err > 0 ? 0 : err;
 }
@@ -412,7 +417,7 @@ int sign_model(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	struct image_opts o = { 0 };
 	struct cnai_model_version *v = NULL;
-	struct sign_target t;
+	struct cnai_sigstore_target t;
 	int err;
 
 	memset(&t, 0, sizeof(t));

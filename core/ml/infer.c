@@ -27,20 +27,6 @@ int cnai_ml_is_model_dir(const char *ref)
 	return cnai_fs_is_dir(ref) && cnai_fs_exists(path);
 }
 
-static void remove_tree(const char *dir)
-{
-	static const char *const files[] = { "model.onnx", "model.safetensors",
-					     "cnai-model.json" };
-	char path[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
 int cnai_ml_model_open(struct cnai_ml_model **out, json_t **json_out,
 		       struct cnai_store *st, const char *ref)
 {
@@ -66,7 +52,7 @@ int cnai_ml_model_open(struct cnai_ml_model **out, json_t **json_out,
 	}
 	if ((err = cnai_model_export(st, v, tmpl, 1)) == 0)
 		err = cnai_ml_model_load(out, json_out, tmpl);
-	remove_tree(tmpl);
+	cnai_fs_remove_tree_quietly(tmpl);
 	cnai_model_version_free(v);
 	return err;
 }

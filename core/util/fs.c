@@ -5,6 +5,7 @@
  */
 #include "core/util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -344,4 +345,97 @@ int cnai_fs_tmpfile_at(struct cnai_buf *name, int *fd_out, int dirfd,
 	}
 	*fd_out = fd;
 	return 0;
+}
+
+/*
+ * Empties the open folder `fd` (closed here), entry by entry through
+ * unlinkat()/openat() with O_NOFOLLOW, so that the walk never leaves the
+ * tree through a symbolic link. `shown` names the folder in messages.
+ */
+static int remove_below(int fd, const char *shown)
+{
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+	int sub, err = 0;
+
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'",
+					    shown);
+	}
+	while (!err && (errno = 0, e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				err = cnai_error_set_errno(
+					CNAI_ERROR, "cannot remove '%s/%s'",
+					shown, e->d_name);
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			sub = openat(dirfd(d), e->d_name, O_RDONLY |
+				     O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0 || (err = remove_below(sub, shown)) < 0) {
+				if (sub < 0)
+					err = cnai_error_set_errno(
+						CNAI_ERROR, "cannot remove "
+						"'%s/%s'", shown, e->d_name);
+				break;
+			}
+		}
+		if (unlinkat(dirfd(d), e->d_name,
+			     S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) < 0 &&
+		    errno != ENOENT)
+			err = cnai_error_set_errno(CNAI_ERROR, "cannot remove "
+						   "'%s/%s'", shown, e->d_name);
+	}
+	if (!err && errno)
+		err = cnai_error_set_errno(CNAI_ERROR, "cannot read '%s'",
+					   shown);
+	closedir(d);
+	return err;
+}
+
+int cnai_fs_remove_tree(const char *path)
+{
+	struct stat sb;
+	int fd, err;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0
+				       : cnai_error_set_errno(CNAI_ERROR,
+							      "cannot remove "
+							      "'%s'", path);
+	if (!S_ISDIR(sb.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return cnai_error_set_errno(CNAI_ERROR, "cannot remove "
+						    "'%s'", path);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot remove '%s'",
+					    path);
+	if ((err = remove_below(fd, path)) < 0)
+		return err;
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return cnai_error_set_errno(CNAI_ERROR, "cannot remove '%s'",
+					    path);
+	return 0;
+}
+
+void cnai_fs_remove_tree_quietly(const char *path)
+{
+	const struct cnai_error *last = cnai_error_last();
+	struct cnai_error saved = { 0 };
+
+	if (last)
+		saved = *last;
+	if (cnai_fs_remove_tree(path) == 0)
+		return;
+	cnai_error_clear();
+	if (last)
+		cnai_error_set(saved.code, "%s", saved.message);
 }

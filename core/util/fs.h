@@ -42,6 +42,21 @@ int cnai_fs_tmpfile(struct cnai_buf *path, int *fd_out, const char *dir);
 int cnai_fs_fsync_close_rename(int *fd, const char *src, const char *dst);
 /* Writes all of `len` bytes, retrying short writes and EINTR. */
 int cnai_fs_write_all(int fd, const void *data, size_t len);
+/*
+ * Removes `path` and everything below it, without forking `rm -rf` and
+ * without following a symbolic link: a link below `path` (or `path`
+ * itself, when it is one) is removed, never what it points at. A missing
+ * `path` is 0. CNAI_ERROR naming the first entry that could not go; what
+ * could be removed before it is gone.
+ */
+int cnai_fs_remove_tree(const char *path);
+/*
+ * cnai_fs_remove_tree() as a cleanup on the way out, after success or an
+ * error: whatever error the thread had set is kept as it was (a leftover
+ * temporary folder must not replace the message saying what failed), and
+ * a failure to remove is not reported.
+ */
+void cnai_fs_remove_tree_quietly(const char *path);
 /* Absolute, symlink-free form of an existing path into `out`. */
 int cnai_fs_realpath(struct cnai_buf *out, const char *path);
 

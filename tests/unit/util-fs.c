@@ -2,7 +2,8 @@
  * Tests for core/util/fs.c: atomic writes (the content, the mode, no
  * temporary left behind whether the write succeeds or fails), reading with
  * a limit, mkdir -p, the temporary-file helpers, and opening a folder
- * below another without following symbolic links.
+ * below another without following symbolic links, and removing a tree
+ * (never through a symbolic link).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -327,6 +328,49 @@ static void test_fs__tmpfile_at_makes_a_new_file(void **state)
 	cnai_buf_release(&b);
 }
 
+static void test_fs__remove_tree_removes_everything_below(void **state)
+{
+	struct fixture *fx = *state;
+	char top[600], path[700];
+
+	snprintf(top, sizeof(top), "%s/top", fx->dir);
+	snprintf(path, sizeof(path), "%s/a/b/c", top);
+	assert_int_equal(cnai_fs_mkdir_p(path, 0755), 0);
+	assert_int_equal(fixture_write(fx, "top/file", "x", 1), 0);
+	assert_int_equal(fixture_write(fx, "top/a/b/c/deep", "y", 1), 0);
+	/* An empty folder beside a full one. */
+	snprintf(path, sizeof(path), "%s/a/empty", top);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(cnai_fs_remove_tree(top), 0);
+	assert_false(cnai_fs_exists(top));
+	assert_int_equal(fixture_count_entries(fx->dir), 0);
+	/* Gone already: nothing to do, no error. */
+	assert_int_equal(cnai_fs_remove_tree(top), 0);
+}
+
+static void test_fs__remove_tree_follows_no_link(void **state)
+{
+	struct fixture *fx = *state;
+	char top[600], outside[600], link_path[700];
+
+	snprintf(top, sizeof(top), "%s/top", fx->dir);
+	snprintf(outside, sizeof(outside), "%s/outside", fx->dir);
+	assert_int_equal(mkdir(top, 0755), 0);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	assert_int_equal(fixture_write(fx, "outside/keep", "k", 1), 0);
+	snprintf(link_path, sizeof(link_path), "%s/link", top);
+	assert_int_equal(symlink(outside, link_path), 0);
+	assert_int_equal(cnai_fs_remove_tree(top), 0);
+	assert_false(cnai_fs_exists(top));
+	assert_true(cnai_fs_exists(fixture_path(fx, "outside/keep")));
+	/* A link named as the tree itself: the link goes, not its target. */
+	snprintf(link_path, sizeof(link_path), "%s/alias", fx->dir);
+	assert_int_equal(symlink(outside, link_path), 0);
+	assert_int_equal(cnai_fs_remove_tree(link_path), 0);
+	assert_true(cnai_fs_exists(fixture_path(fx, "outside/keep")));
+	assert_int_equal(fixture_count_entries(fx->dir), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +392,8 @@ int main(void)
 		T(test_fs__exists_and_is_dir),
 		T(test_fs__tmpfile_and_rename),
 		T(test_fs__realpath_resolves_links),
+		T(test_fs__remove_tree_removes_everything_below),
+		T(test_fs__remove_tree_follows_no_link),
 #undef T
 	};
 

@@ -1,12 +1,16 @@
 /*
- * The progress display of push and pull. The registry calls back from
- * several worker threads, so one mutex guards the state and the drawing;
- * a redraw moves the cursor up over the lines drawn last time, writes the
- * blobs finished since (they scroll up and stay) and then the ones in
- * flight, and clears what is below. Redraws are at least 100 ms apart: a
- * terminal is slower than a fast registry's callbacks.
+ * Progress on a terminal, the one display every command uses (declared in
+ * cli/output.h). Two shapes share a display: transfer lines (push, pull),
+ * and a single bar redrawn in place (training epochs).
+ *
+ * Transfers: the registry calls back from several worker threads, so one
+ * mutex guards the state and the drawing; a redraw moves the cursor up
+ * over the lines drawn last time, writes the blobs finished since (they
+ * scroll up and stay) and then the ones in flight, and clears what is
+ * below. Redraws are at least 100 ms apart: a terminal is slower than a
+ * fast registry's callbacks, or a fast training loop's batches.
  */
-#include "commands/package/progress.h"
+#include "cli/output.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -25,12 +29,13 @@ struct bar {
 	double start;
 };
 
-struct package_progress {
+struct cnai_progress {
 	pthread_mutex_t mu;
 	struct bar *v;
 	size_t n, alloc;
 	size_t drawn; /* lines of bars in flight on the screen */
 	double last;  /* time of the last redraw */
+	int line;     /* a single bar is on the screen (cnai_progress_bar) */
 };
 
 static double now_s(void)
@@ -76,7 +81,7 @@ static void draw_bar(const struct bar *b, double now)
 		total, rate);
 }
 
-static void redraw(struct package_progress *p, double now)
+static void redraw(struct cnai_progress *p, double now)
 {
 	size_t i, kept = 0;
 
@@ -98,9 +103,9 @@ static void redraw(struct package_progress *p, double now)
 	p->last = now;
 }
 
-struct package_progress *package_progress_new(const struct cnai_ctx *ctx)
+struct cnai_progress *cnai_progress_new(const struct cnai_ctx *ctx)
 {
-	struct package_progress *p;
+	struct cnai_progress *p;
 
 	if (!ctx->stderr_tty || ctx->quiet || ctx->json)
 		return NULL;
@@ -110,10 +115,10 @@ struct package_progress *package_progress_new(const struct cnai_ctx *ctx)
 	return p;
 }
 
-void package_progress_update(void *arg, const char *digest, uint64_t done,
-			     uint64_t total)
+void cnai_progress_transfer(void *arg, const char *digest, uint64_t done,
+			    uint64_t total)
 {
-	struct package_progress *p = arg;
+	struct cnai_progress *p = arg;
 	struct bar *b = NULL;
 	double now;
 	size_t i;
@@ -148,11 +153,38 @@ void package_progress_update(void *arg, const char *digest, uint64_t done,
 	pthread_mutex_unlock(&p->mu);
 }
 
-void package_progress_free(struct package_progress *p)
+void cnai_progress_bar(struct cnai_progress *p, const char *label,
+		       size_t done, size_t total, const char *suffix)
+{
+	int width = 24, fill = total ? (int)(width * done / total) : 0;
+	char bar[32];
+	double now;
+
+	if (!p)
+		return;
+	now = now_s();
+	if (now - p->last < REDRAW_S && done < total)
+		return;
+	p->last = now;
+	p->line = 1;
+	memset(bar, '=', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(width - fill));
+	bar[width] = '\0';
+	fprintf(stderr, "\r%s [%s] %3d%%", label, bar,
+		total ? (int)(100 * done / total) : 0);
+	if (suffix && *suffix)
+		fprintf(stderr, "  %s", suffix);
+	fprintf(stderr, "\033[K");
+}
+
+void cnai_progress_free(struct cnai_progress *p)
 {
 	if (!p)
 		return;
-	redraw(p, now_s());
+	if (p->line)
+		fputs("\r\033[K", stderr);
+	else
+		redraw(p, now_s());
 	pthread_mutex_destroy(&p->mu);
 	free(p->v);
 	free(p);

@@ -4,16 +4,19 @@
  * https://sigstore.dev/cosign/sign/v1, the subject the image digest, the
  * -a annotations on the subject), stored as an OCI 1.1 artifact whose
  * subject is the image, found through the referrers API or the
- * "sha256-<hex>" tag index. image.c writes this form for --format
- * bundle|both and verify reads it beside the ".sig" attachments.
+ * "sha256-<hex>" tag index. `cnai sign image` writes this form for
+ * --format bundle|both and `cnai sign verify` reads it beside the ".sig"
+ * attachments.
  */
+#include "registry/sigstore_bundle.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "commands/sign/bundle.h"
+#include "core/util/error.h"
 #include "registry/sigstore.h"
 #include "core/util/banned.h"
 
@@ -41,7 +44,7 @@ static json_t *sign_statement(const char *identity, const char *digest,
  * (RFC 3339). */
 static json_t *bundle_manifest(const struct cnai_oci_desc *empty,
 			       const struct cnai_oci_desc *b,
-			       const struct sign_target *t,
+			       const struct cnai_sigstore_target *t,
 			       const char *predicate_type, const char *created)
 {
 	char title[90];
@@ -63,21 +66,7 @@ static json_t *bundle_manifest(const struct cnai_oci_desc *empty,
 			 "org.opencontainers.image.created", created);
 }
 
-int sign_format_parse(unsigned *out, const char *s, const char *legacy)
-{
-	if (!strcmp(s, legacy))
-		*out = SIGN_FORMAT_LEGACY;
-	else if (!strcmp(s, "bundle"))
-		*out = SIGN_FORMAT_BUNDLE;
-	else if (!strcmp(s, "both"))
-		*out = SIGN_FORMAT_LEGACY | SIGN_FORMAT_BUNDLE;
-	else
-		return cnai_error_set(CNAI_EUSAGE, "--format: '%s' is not %s, "
-				      "bundle or both", s, legacy);
-	return 0;
-}
-
-int sign_bundle_created(char out[32])
+int cnai_sigstore_bundle_created(char out[32])
 {
 	int64_t epoch;
 	int err;
@@ -89,10 +78,10 @@ int sign_bundle_created(char out[32])
 	return 0;
 }
 
-int sign_bundle_attach_statement(struct sign_bundle_result *res,
-				 struct sign_target *t,
-				 const struct cnai_cosign_key *key,
-				 json_t *statement, const char *created)
+int cnai_sigstore_bundle_attach_statement(
+	struct cnai_sigstore_bundle_result *res, struct cnai_sigstore_target *t,
+	const struct cnai_cosign_key *key, json_t *statement,
+	const char *created)
 {
 	struct cnai_buf env = CNAI_BUF_INIT, bundle = CNAI_BUF_INIT,
 			hint = CNAI_BUF_INIT, body = CNAI_BUF_INIT;
@@ -109,22 +98,23 @@ int sign_bundle_attach_statement(struct sign_bundle_result *res,
 		return cnai_error_set(CNAI_EINVALID, "the statement has no "
 				      "predicateType");
 	if ((err = cnai_oci_json_canonical(&body, statement)) < 0 ||
-	    (err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE,
-				  body.buf, body.len, NULL)) < 0 ||
+	    (err = cnai_dsse_sign(&env, key, CNAI_INTOTO_PAYLOAD_TYPE, body.buf,
+				  body.len, NULL)) < 0 ||
 	    (err = cnai_sigstore_key_hint(&hint, key)) < 0 ||
 	    (err = cnai_bundle_dsse(&bundle, env.buf, env.len, hint.buf)) < 0 ||
 	    (err = cnai_dsse_parse(&parsed, env.buf, env.len)) < 0)
 		goto cleanup;
-	if ((err = sign_target_put_blob(&empty, t, "{}", 2,
-					CNAI_MEDIA_OCI_EMPTY)) < 0 ||
-	    (err = sign_target_put_blob(&bd, t, bundle.buf, bundle.len,
-					CNAI_BUNDLE_MEDIA_TYPE)) < 0)
+	if ((err = cnai_sigstore_target_put_blob(&empty, t, "{}", 2,
+						 CNAI_MEDIA_OCI_EMPTY)) < 0 ||
+	    (err = cnai_sigstore_target_put_blob(&bd, t, bundle.buf, bundle.len,
+						 CNAI_BUNDLE_MEDIA_TYPE)) < 0)
 		goto cleanup;
 	if (!(man = bundle_manifest(&empty, &bd, t, pt, created))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	if ((err = sign_target_add_referrer(&res->manifest, t, man)) < 0)
+	if ((err = cnai_sigstore_target_add_referrer(&res->manifest, t,
+						     man)) < 0)
 		goto cleanup;
 	memcpy(res->bundle_digest, bd.digest, sizeof(bd.digest));
 	snprintf(res->signature, sizeof(res->signature), "%s",
@@ -140,16 +130,18 @@ cleanup:
 	return err;
 }
 
-int sign_bundle_attach(struct sign_bundle_result *res, struct sign_target *t,
-		       const struct cnai_cosign_key *key, const char *identity,
-		       json_t *annotations, const char *created)
+int cnai_sigstore_bundle_attach(struct cnai_sigstore_bundle_result *res,
+				struct cnai_sigstore_target *t,
+				const struct cnai_cosign_key *key,
+				const char *identity, json_t *annotations,
+				const char *created)
 {
 	json_t *st = sign_statement(identity, t->image.digest, annotations);
 	int err;
 
 	if (!st)
 		return cnai_error_set(CNAI_ERROR, "out of memory");
-	err = sign_bundle_attach_statement(res, t, key, st, created);
+	err = cnai_sigstore_bundle_attach_statement(res, t, key, st, created);
 	json_decref(st);
 	return err;
 }
@@ -186,7 +178,8 @@ fail(char *why, size_t size, const char *fmt, ...)
  */
 struct claim_kind {
 	int (*accept)(json_t **claim, char *why, size_t size, json_t *st,
-		      const struct sign_target *t, const struct claim_kind *k);
+		      const struct cnai_sigstore_target *t,
+		      const struct claim_kind *k);
 	const char *predicate;
 	int signature; /* 1: cosign's sign/v1; 0: any other predicate */
 	json_t *want;  /* signatures: the -a annotations required */
@@ -194,8 +187,8 @@ struct claim_kind {
 
 /* A signature: cosign's predicate, one subject, its identity and the
  * annotations asked for; reported as cosign 3 reports it. */
-static int accept_signature(json_t **claim, char *why, size_t size,
-			    json_t *st, const struct sign_target *t,
+static int accept_signature(json_t **claim, char *why, size_t size, json_t *st,
+			    const struct cnai_sigstore_target *t,
 			    const struct claim_kind *k)
 {
 	json_t *subject = json_array_get(json_object_get(st, "subject"), 0),
@@ -214,11 +207,11 @@ static int accept_signature(json_t **claim, char *why, size_t size,
 		     t->image.digest);
 		return 0;
 	}
-	if (name && !sign_target_identity_matches(t, name)) {
+	if (name && !cnai_sigstore_target_identity_matches(t, name)) {
 		fail(why, size, "identity '%.300s' does not match", name);
 		return 0;
 	}
-	if ((missing = sign_annotation_missing(k->want, ann))) {
+	if ((missing = cnai_sigstore_annotation_missing(k->want, ann))) {
 		fail(why, size, "required annotation '%.200s' is not in the "
 		     "statement", missing);
 		return 0;
@@ -235,7 +228,7 @@ static int accept_signature(json_t **claim, char *why, size_t size,
 /* An attestation: any predicate but a signature's (or the one asked
  * for); reported as the statement itself, as for ".att". */
 static int accept_attestation(json_t **claim, char *why, size_t size,
-			      json_t *st, const struct sign_target *t,
+			      json_t *st, const struct cnai_sigstore_target *t,
 			      const struct claim_kind *k)
 {
 	const char *pt = json_string_value(json_object_get(st, "predicateType"));
@@ -251,7 +244,7 @@ static int accept_attestation(json_t **claim, char *why, size_t size,
 }
 
 /* Whether any of the statement's subjects is the target's digest. */
-static int about_target(json_t *st, const struct sign_target *t)
+static int about_target(json_t *st, const struct cnai_sigstore_target *t)
 {
 	json_t *s;
 	size_t i;
@@ -269,7 +262,7 @@ static int about_target(json_t *st, const struct sign_target *t)
 /* A verified envelope's statement, checked for `k`. */
 static int check_statement(json_t **claim, char *why, size_t size,
 			   const struct cnai_dsse *env,
-			   const struct sign_target *t,
+			   const struct cnai_sigstore_target *t,
 			   const struct claim_kind *k)
 {
 	json_t *st = json_loadb(env->payload.buf, env->payload.len, 0, NULL);
@@ -293,7 +286,7 @@ static int check_statement(json_t **claim, char *why, size_t size,
 /* One referrer manifest: 1 verified (its claim appended), 0 not (the
  * reason in `why`), -1 not a bundle at all. */
 static int check_referrer(json_t *verified, char *why, size_t size,
-			  const char *digest, struct sign_target *t,
+			  const char *digest, struct cnai_sigstore_target *t,
 			  const struct cnai_cosign_key *key,
 			  const struct claim_kind *k)
 {
@@ -304,7 +297,7 @@ static int check_referrer(json_t *verified, char *why, size_t size,
 	int ok = 0;
 
 	cnai_buf_init(&env.payload);
-	if (sign_target_read_manifest(&mbytes, t, digest) < 0 ||
+	if (cnai_sigstore_target_read_manifest(&mbytes, t, digest) < 0 ||
 	    !(man = json_loadb(mbytes.buf, mbytes.len, 0, NULL))) {
 		fail(why, size, "manifest %s cannot be read", digest);
 		goto cleanup;
@@ -327,7 +320,9 @@ static int check_referrer(json_t *verified, char *why, size_t size,
 		     t->image.digest);
 		goto cleanup;
 	}
-	if (!ldig || sign_target_read_blob(&bbytes, t, ldig, BUNDLE_LIMIT) < 0 ||
+	if (!ldig ||
+	    cnai_sigstore_target_read_blob(&bbytes, t, ldig,
+					   BUNDLE_LIMIT) < 0 ||
 	    cnai_bundle_dsse_parse(&env, bbytes.buf, bbytes.len) < 0) {
 		fail(why, size, "%s", cnai_error_last()->message);
 		goto cleanup;
@@ -368,7 +363,7 @@ static int wanted(json_t *entry, const struct claim_kind *k)
 }
 
 static int verify_kind(size_t *found, json_t *verified, json_t *reasons,
-		       json_t *skipped, struct sign_target *t,
+		       json_t *skipped, struct cnai_sigstore_target *t,
 		       const struct cnai_cosign_key *key,
 		       const struct claim_kind *k)
 {
@@ -379,13 +374,13 @@ static int verify_kind(size_t *found, json_t *verified, json_t *reasons,
 
 	*found = 0;
 	snprintf(entry, sizeof(entry), "referrers of %s", t->image.digest);
-	if ((err = sign_target_referrers(&index, t)) == 0 &&
+	if ((err = cnai_sigstore_target_referrers(&index, t)) == 0 &&
 	    (err = cnai_oci_manifest_check(index, NULL, entry)) < 0) {
 		json_decref(index);
 		index = NULL;
 	}
 	if (err < 0)
-		return sign_target_skip(skipped, entry, err);
+		return cnai_sigstore_skip(skipped, entry, err);
 	json_array_foreach(json_object_get(index, "manifests"), i, e) {
 		const char *digest = json_string_value(json_object_get(e,
 								       "digest"));
@@ -410,9 +405,10 @@ static int verify_kind(size_t *found, json_t *verified, json_t *reasons,
 	return 0;
 }
 
-int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
-		       json_t *skipped, struct sign_target *t,
-		       const struct cnai_cosign_key *key, json_t *want)
+int cnai_sigstore_bundle_verify(size_t *found, json_t *verified,
+				json_t *reasons, json_t *skipped,
+				struct cnai_sigstore_target *t,
+				const struct cnai_cosign_key *key, json_t *want)
 {
 	struct claim_kind k = { accept_signature, CNAI_COSIGN_SIGN_PREDICATE,
 				1, want };
@@ -420,11 +416,11 @@ int sign_bundle_verify(size_t *found, json_t *verified, json_t *reasons,
 	return verify_kind(found, verified, reasons, skipped, t, key, &k);
 }
 
-int sign_bundle_verify_attestations(size_t *found, json_t *statements,
-				    json_t *reasons, json_t *skipped,
-				    struct sign_target *t,
-				    const struct cnai_cosign_key *key,
-				    const char *predicate_type)
+int cnai_sigstore_bundle_verify_attestations(size_t *found, json_t *statements,
+					     json_t *reasons, json_t *skipped,
+					     struct cnai_sigstore_target *t,
+					     const struct cnai_cosign_key *key,
+					     const char *predicate_type)
 {
 	struct claim_kind k = { accept_attestation, predicate_type, 0, NULL };
 

@@ -111,41 +111,21 @@ static void restore_signals(const struct sigaction *old_int,
 
 /* ---- the progress bar (stderr, a terminal only) ---- */
 
-struct bar {
-	double last_draw;
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* cnai_train_progress_fn: at most ten frames a second, and each epoch. */
+/* cnai_train_progress_fn: cli/output's bar, "epoch E/N [====  ]  42%", with
+ * the last epoch's loss and speed once there is one; `payload` is the
+ * display. */
 static void draw_bar(const struct cnai_train_job *j, int epoch, size_t done,
 		     size_t total, const struct cnai_ml_epoch *e,
 		     void *payload)
 {
-	struct bar *b = payload;
-	int width = 24, fill = total ? (int)(width * done / total) : 0;
-	char bar[32];
-	double t = now_s();
+	char label[64], suffix[96];
 
-	if (!e && t - b->last_draw < 0.1 && done < total)
-		return;
-	if (!e)
-		b->last_draw = t;
-	memset(bar, '=', (size_t)fill);
-	memset(bar + fill, ' ', (size_t)(width - fill));
-	bar[width] = '\0';
-	fprintf(stderr, "\repoch %d/%d [%s] %3d%%", epoch, j->c->t.epochs, bar,
-		total ? (int)(100 * done / total) : 0);
+	snprintf(label, sizeof(label), "epoch %d/%d", epoch, j->c->t.epochs);
 	if (j->last_speed > 0)
-		fprintf(stderr, "  loss %.4f  %.0f rows/s", j->last_loss,
-			j->last_speed);
-	fprintf(stderr, "\033[K");
+		snprintf(suffix, sizeof(suffix), "loss %.4f  %.0f rows/s",
+			 j->last_loss, j->last_speed);
+	cnai_progress_bar(payload, label, done, total,
+			  j->last_speed > 0 ? suffix : NULL);
 }
 
 /* ---- one run ---- */
@@ -187,7 +167,7 @@ static void print_result(const struct cnai_ctx *ctx, json_t *r)
 static int train_single(struct cnai_train_job *j, struct cnai_ctx *ctx)
 {
 	struct sigaction old_int, old_term;
-	struct bar b = { 0 };
+	struct cnai_progress *bar;
 	json_t *result = NULL;
 	char notice[512];
 	int err;
@@ -200,16 +180,17 @@ static int train_single(struct cnai_train_job *j, struct cnai_ctx *ctx)
 			    "CPU", notice);
 	if ((err = cnai_train_job_create_run(j)) < 0)
 		return err;
-	if (ctx->stderr_tty && !ctx->quiet) {
+	if ((bar = cnai_progress_new(ctx))) {
 		j->progress = draw_bar;
-		j->payload = &b;
+		j->payload = bar;
 	}
 	catch_signals(&old_int, &old_term);
 	err = cnai_train_job_record_setup(j);
 	if (err == 0)
 		err = cnai_train_job_fit(&result, j, V(j->c, OUTPUT));
-	if (j->progress)
-		fputs("\r\033[K", stderr);
+	cnai_progress_free(bar); /* clears the bar's line */
+	j->progress = NULL;
+	j->payload = NULL;
 	if (err < 0)
 		goto failed;
 	if (j->d->stats.imputed || j->d->stats.unknown)

@@ -21,6 +21,7 @@
 #include "core/store/logger.h"
 #include "core/store/models.h"
 #include "core/util/error.h"
+#include "core/util/fs.h"
 #include "core/util/git.h"
 #include "core/util/hash.h"
 #include "core/util/banned.h"
@@ -233,18 +234,6 @@ static int log_model_artifacts(struct cnai_train_job *j, const char *dir)
 	return cnai_logger_commit(lg);
 }
 
-static void remove_model_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, model_files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
 /*
  * Writes the model to `out` (read back as predict will) and records its
  * files in the run. Only what the data, options and seed decide goes in
@@ -363,7 +352,7 @@ int cnai_train_job_fit(json_t **result, struct cnai_train_job *j,
 	*result = result_json(j, metrics, now_s() - t0, dir, v, created);
 cleanup:
 	if (out == tmpl)
-		remove_model_dir(tmpl);
+		cnai_fs_remove_tree_quietly(tmpl);
 	cnai_model_version_free(v);
 	json_decref(metrics);
 	return err;

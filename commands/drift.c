@@ -308,7 +308,7 @@ static int record(struct cnai_store *st, const struct cnai_drift_report *r,
 	if ((err = cnai_blob_put_buffer(digest, st, json, strlen(json))) < 0)
 		goto done;
 	err = run ? cnai_logger_begin(&lg, st, run->id)
-		  : cnai_db_begin_write(db);
+		  : cnai_store_begin_write(st);
 	if (err < 0)
 		goto done;
 	snprintf(name, sizeof(name), "drift %s -> %s", rb ? rb + 1 : r->ref.path,
@@ -339,7 +339,7 @@ static int record(struct cnai_store *st, const struct cnai_drift_report *r,
 		err = cnai_logger_commit(lg);
 		lg = NULL;
 	} else {
-		err = cnai_db_commit(db);
+		err = cnai_store_commit(st);
 	}
 	if (err < 0)
 		goto fail;
@@ -348,7 +348,7 @@ fail:
 	if (lg)
 		cnai_logger_abort(lg);
 	else
-		cnai_db_rollback(db);
+		cnai_store_rollback(st);
 done:
 	cnai_run_free(run);
 	return err;

@@ -1,0 +1,82 @@
+/*
+ * The store's operations table, in the shape of libgit2's
+ * `git_odb_backend` (include/git2/sys/odb_backend.h): a version, then one
+ * function pointer per operation. A backend is a file set that fills the
+ * table (backend_sqlite.c; a PostgreSQL one later as backend_pg.c), and the
+ * public store functions (store.h, runs.h, ...) call through it, so SQL
+ * text, PRAGMAs and transactions exist only inside a backend.
+ *
+ * Every operation takes the store, returns 0 or a negative CNAI_E* code
+ * with the error set (cnai_error_set), and never prints. `rollback` never
+ * fails: it is what cleanup paths call.
+ *
+ * What goes through the table today: opening and creating the database,
+ * closing it, transactions, the integrity check, the checkpoint and the
+ * deployment listing. The other modules (runs.c, logger.c, query.c,
+ * models.c, lineage.c, datasets.c, images.c, signatures.c,
+ * blob_locations.c) still prepare SQLite statements on st->db; the plan to
+ * move them behind the table, one module per step, each step keeping the
+ * unit tests (tests/unit/store-*.c) green:
+ *
+ * 1. Move the module's statements into backend_sqlite_<module>.c as
+ *    functions of the store and plain C values (the shapes the public
+ *    header already has: struct cnai_run_spec in, struct cnai_run out,
+ *    enum cnai_run_status rather than its spelling), and add one pointer
+ *    per such function to this table, grouped under a comment naming the
+ *    module, e.g. `int (*run_insert)(struct cnai_store *, const struct
+ *    cnai_run_spec *, struct cnai_run **)`.
+ * 2. The module keeps what is not SQL (validation, uuid generation,
+ *    blob writes, ordering of the steps, the transaction around them
+ *    through st->backend->begin_write) and calls st->backend->op.
+ * 3. query.c's filter compiler emits SQL today; it becomes a parse tree
+ *    (the filter grammar is the interface) and each backend compiles that
+ *    tree into its own dialect.
+ * 4. When no module uses st->db any more, struct cnai_db moves out of
+ *    store_impl.h into the backend's private state (`void *state` here)
+ *    and db.h becomes backend_sqlite's internal header.
+ *
+ * Bump CNAI_STORE_BACKEND_VERSION whenever a pointer is added, removed or
+ * changes its signature; cnai_store_open refuses a table of another
+ * version, as git_odb_add_backend does.
+ */
+#ifndef CNAI_CORE_STORE_BACKEND_H
+#define CNAI_CORE_STORE_BACKEND_H
+
+#include "core/store/store.h"
+
+#define CNAI_STORE_BACKEND_VERSION 1
+
+struct cnai_store_backend {
+	unsigned int version; /* CNAI_STORE_BACKEND_VERSION */
+	const char *name;     /* "sqlite" */
+
+	/*
+	 * Connects st to its database under st->root, bringing the schema up
+	 * to date; create != 0 makes an empty database first.
+	 */
+	int (*open)(struct cnai_store *st, int create);
+	/* Releases what open took; safe on a store open failed on. */
+	void (*close)(struct cnai_store *st);
+
+	/* A write transaction takes the write lock at once (no deadlock). */
+	int (*begin_write)(struct cnai_store *st);
+	int (*begin_read)(struct cnai_store *st);
+	int (*commit)(struct cnai_store *st);
+	void (*rollback)(struct cnai_store *st);
+
+	/* The database's own consistency check; see store.h. */
+	int (*check_integrity)(struct cnai_store *st,
+			       cnai_store_problem_fn fn, void *payload);
+	/* Folds logs back into the database and shrinks them. */
+	int (*checkpoint)(struct cnai_store *st);
+
+	/* Deployments: see cnai_store_deployments_foreach (store.h). */
+	int (*deployments_foreach)(struct cnai_store *st, const char *name,
+				   cnai_store_deployment_fn fn,
+				   void *payload);
+};
+
+/* The SQLite backend (backend_sqlite.c), the default. */
+extern const struct cnai_store_backend cnai_store_backend_sqlite;
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * What a store is inside core/store/: the paths, the backend that serves
+ * it and that backend's state. Only the .c files of core/store/ include
+ * this; everyone else holds an opaque `struct cnai_store *` (store.h) and
+ * reaches the paths through cnai_store_root() and cnai_store_oci().
+ */
+#ifndef CNAI_CORE_STORE_STORE_IMPL_H
+#define CNAI_CORE_STORE_STORE_IMPL_H
+
+#include "core/store/backend.h"
+#include "core/store/db.h"
+#include "core/store/store.h"
+
+
+#endif

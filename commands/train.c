@@ -1611,9 +1611,9 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 						cnai_error_last()->message);
 				if (st)
 					cnai_run_end(st, kids[next]->id,
-						     interrupted ? "KILLED"
-						     : e < 0     ? "FAILED"
-								 : "FINISHED",
+						     interrupted ? CNAI_RUN_KILLED
+						     : e < 0 ? CNAI_RUN_FAILED
+							     : CNAI_RUN_FINISHED,
 						     0, 0);
 				json_decref(r);
 				if (j.be)
@@ -1674,11 +1674,11 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 	}
 	restore_signals(&old_int, &old_term);
 	for (i = next; i < total; i++) /* never started */
-		cnai_run_end(base->st, kids[i]->id, "KILLED", 0, 0);
+		cnai_run_end(base->st, kids[i]->id, CNAI_RUN_KILLED, 0, 0);
 	err = cnai_run_end(base->st, parent->id,
-			   interrupted	   ? "KILLED"
-			   : failed == total ? "FAILED"
-					     : "FINISHED",
+			   interrupted	   ? CNAI_RUN_KILLED
+			   : failed == total ? CNAI_RUN_FAILED
+					     : CNAI_RUN_FINISHED,
 			   0, 0);
 	if (err < 0)
 		goto cleanup;
@@ -1730,10 +1730,11 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 	goto cleanup;
 fail:
 	if (parent)
-		cnai_run_end(base->st, parent->id, "FAILED", 0, 0);
+		cnai_run_end(base->st, parent->id, CNAI_RUN_FAILED, 0, 0);
 	for (i = 0; kids && i < total; i++)
 		if (kids[i])
-			cnai_run_end(base->st, kids[i]->id, "FAILED", 0, 0);
+			cnai_run_end(base->st, kids[i]->id, CNAI_RUN_FAILED, 0,
+				     0);
 cleanup:
 	for (i = 0; kids && i < total; i++) {
 		cnai_run_free(kids[i]);
@@ -1872,14 +1873,15 @@ int cmd_train(int argc, char **argv, struct cnai_ctx *ctx)
 	if (d.stats.imputed || d.stats.unknown)
 		cnai_notice(ctx, "%zu empty cells imputed", d.stats.imputed);
 	if (j.own_run &&
-	    (err = cnai_run_end(j.st, j.run->id, "FINISHED", 0, 0)) < 0)
+	    (err = cnai_run_end(j.st, j.run->id, CNAI_RUN_FINISHED, 0, 0)) < 0)
 		goto cleanup;
 	print_result(ctx, result);
 	goto cleanup;
 failed:
 	if (j.own_run)
-		cnai_run_end(j.st, j.run->id, interrupted ? "KILLED" : "FAILED",
-			     0, 0);
+		cnai_run_end(j.st, j.run->id,
+			     interrupted ? CNAI_RUN_KILLED : CNAI_RUN_FAILED, 0,
+			     0);
 	if (interrupted) {
 		fprintf(stderr, "cnai: %s; run %s %s\n",
 			cnai_error_last()->message, j.run->uuid,

@@ -371,7 +371,7 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	struct cnai_logger *lg = NULL;
 	int out_fd = -1, err_fd = -1, help, err, status = 0;
 	char **env = NULL, *command = NULL;
-	const char *final;
+	enum cnai_run_status final;
 
 	if ((err = parse_run_opts(&o, argc, argv, "run", ctx, &help)) < 0 ||
 	    help)
@@ -396,7 +396,7 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	if (err < 0) {
 		/* The shell's convention: 127 for a command not found. */
 		status = 127;
-		final = "FAILED";
+		final = CNAI_RUN_FAILED;
 		res.exited = 1;
 		res.exit_code = 127;
 		fprintf(stderr, "cnai: error: %s\n", cnai_error_last()->message);
@@ -405,8 +405,9 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	} else {
 		status = res.exit_code;
 		final = res.term_signal || res.forwarded
-				? "KILLED"
-				: res.exit_code == 0 ? "FINISHED" : "FAILED";
+				? CNAI_RUN_KILLED
+				: res.exit_code == 0 ? CNAI_RUN_FINISHED
+						     : CNAI_RUN_FAILED;
 	}
 	if ((err = cnai_logger_begin(&lg, st, run->id)) < 0 ||
 	    (err = store_log(lg, st, out_path.buf, "stdout.log")) < 0 ||
@@ -418,8 +419,8 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	lg = NULL;
 	if ((err = cnai_run_end(st, run->id, final, 1, res.exit_code)) < 0)
 		goto cleanup;
-	cnai_notice(ctx, "run %s %s (exit %d)", run->uuid, final,
-		    res.exit_code);
+	cnai_notice(ctx, "run %s %s (exit %d)", run->uuid,
+		    cnai_run_status_name(final), res.exit_code);
 	if ((err = print_run(ctx, st, run->uuid)) < 0)
 		goto cleanup;
 	err = CNAI_CMD_EXIT(status);
@@ -427,7 +428,7 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 end_failed:
 	if (run) {
 		cnai_logger_abort(lg);
-		cnai_run_end(st, run->id, "FAILED", 0, 0);
+		cnai_run_end(st, run->id, CNAI_RUN_FAILED, 0, 0);
 	}
 cleanup:
 	if (out_fd >= 0)
@@ -482,6 +483,7 @@ int track_end(int argc, char **argv, struct cnai_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *status = "FINISHED";
+	enum cnai_run_status end = CNAI_RUN_FINISHED;
 	struct cnai_run *run = NULL;
 	int c, err;
 
@@ -492,7 +494,7 @@ int track_end(int argc, char **argv, struct cnai_ctx *ctx)
 		else
 			return c == CNAI_OPT_HELP ? 0 : CNAI_EUSAGE;
 	}
-	if (!cnai_run_status_is_valid(status) || !strcmp(status, "RUNNING"))
+	if (cnai_run_status_parse(&end, status) < 0 || end == CNAI_RUN_RUNNING)
 		return cnai_error_set(CNAI_EUSAGE,
 				      "--status: '%s' is not FINISHED, FAILED "
 				      "or KILLED", status);
@@ -500,7 +502,7 @@ int track_end(int argc, char **argv, struct cnai_ctx *ctx)
 	    (err = track_resolve_run(&run, ctx->store,
 				     optind < argc ? argv[optind] : NULL)) < 0)
 		return err;
-	if ((err = cnai_run_end(ctx->store, run->id, status, 0, 0)) == 0)
+	if ((err = cnai_run_end(ctx->store, run->id, end, 0, 0)) == 0)
 		err = print_run(ctx, ctx->store, run->uuid);
 	cnai_run_free(run);
 	return err;

@@ -25,17 +25,33 @@
 /* A driving term must match fewer runs than this to be worth it. */
 enum { DRIVER_CAP = 5000 };
 
+/*
+ * Indexed by enum cnai_run_status. The SQLite tables store the same
+ * spelling users see, so that stores written before the enum read back
+ * unchanged and the filter language's `attributes.status = 'FINISHED'`
+ * compares with the column as it is.
+ */
 static const char *const statuses[] = { "RUNNING", "FINISHED", "FAILED",
 					"KILLED" };
 
-int cnai_run_status_is_valid(const char *s)
+const char *cnai_run_status_name(enum cnai_run_status status)
+{
+	if ((size_t)status >= sizeof(statuses) / sizeof(*statuses))
+		return "UNKNOWN";
+	return statuses[status];
+}
+
+int cnai_run_status_parse(enum cnai_run_status *out, const char *s)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(statuses) / sizeof(*statuses); i++)
-		if (!strcmp(s, statuses[i]))
-			return 1;
-	return 0;
+	for (i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
+		if (!strcmp(s, statuses[i])) {
+			*out = (enum cnai_run_status)i;
+			return 0;
+		}
+	}
+	return CNAI_EINVALID;
 }
 
 void cnai_run_free(struct cnai_run *r)
@@ -44,7 +60,6 @@ void cnai_run_free(struct cnai_run *r)
 		return;
 	free(r->experiment);
 	free(r->name);
-	free(r->status);
 	free(r->command);
 	free(r->cwd);
 	free(r->host);
@@ -59,7 +74,7 @@ void cnai_run_free(struct cnai_run *r)
 static int read_run(struct cnai_run **out, sqlite3_stmt *st)
 {
 	struct cnai_run *r = calloc(1, sizeof(*r));
-	const unsigned char *uuid;
+	const unsigned char *uuid, *status;
 
 	if (!r)
 		return cnai_error_set(CNAI_ERROR, "out of memory");
@@ -68,7 +83,7 @@ static int read_run(struct cnai_run **out, sqlite3_stmt *st)
 	snprintf(r->uuid, sizeof(r->uuid), "%s", uuid ? (const char *)uuid : "");
 	r->experiment = cnai_db_column_strdup(st, 2);
 	r->name = cnai_db_column_strdup(st, 3);
-	r->status = cnai_db_column_strdup(st, 4);
+	status = sqlite3_column_text(st, 4);
 	r->start_time = sqlite3_column_int64(st, 5);
 	r->end_time = sqlite3_column_int64(st, 6);
 	r->has_exit_code = sqlite3_column_type(st, 7) != SQLITE_NULL;
@@ -84,9 +99,18 @@ static int read_run(struct cnai_run **out, sqlite3_stmt *st)
 			       ? -1
 			       : sqlite3_column_int(st, 15);
 	r->parent = cnai_db_column_strdup(st, 16);
-	if (!r->experiment || !r->status) {
+	if (!r->experiment) {
 		cnai_run_free(r);
 		return cnai_error_set(CNAI_ERROR, "out of memory");
+	}
+	if (cnai_run_status_parse(&r->status, status ? (const char *)status
+						     : "") < 0) {
+		int err = cnai_error_set(CNAI_EINVALID, "run %s has an "
+					 "unknown status '%s'", r->uuid,
+					 status ? (const char *)status : "");
+
+		cnai_run_free(r);
+		return err;
 	}
 	*out = r;
 	return 0;
@@ -316,8 +340,8 @@ cleanup:
 	return err;
 }
 
-int cnai_run_end(struct cnai_store *s, int64_t run, const char *status,
-		 int has_exit, int exit_code)
+int cnai_run_end(struct cnai_store *s, int64_t run,
+		 enum cnai_run_status status, int has_exit, int exit_code)
 {
 	sqlite3_stmt *st = NULL;
 	int err;
@@ -327,7 +351,7 @@ int cnai_run_end(struct cnai_store *s, int64_t run, const char *status,
 				   "exit_code = coalesce(?, exit_code) WHERE "
 				   "id = ?")) < 0)
 		return err;
-	cnai_db_bind_text(st, 1, status);
+	cnai_db_bind_text(st, 1, cnai_run_status_name(status));
 	sqlite3_bind_int64(st, 2, cnai_db_now_ms());
 	if (has_exit)
 		sqlite3_bind_int(st, 3, exit_code);

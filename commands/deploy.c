@@ -370,12 +370,12 @@ static int record(struct cnai_store *st, const char *yaml, size_t len,
 	if ((err = cnai_blob_put_buffer(out_digest, st, yaml, len)) < 0 ||
 	    (err = cnai_store_begin_write(st)) < 0)
 		return err;
-	if ((err = cnai_lineage_entity(&ent, &st->db, CNAI_ENTITY_DEPLOYMENT,
+	if ((err = cnai_lineage_entity(&ent, st, CNAI_ENTITY_DEPLOYMENT,
 				       out_digest, label)) < 0 ||
 	    (image_digest &&
-	     ((err = cnai_lineage_entity(&img, &st->db, CNAI_ENTITY_IMAGE,
+	     ((err = cnai_lineage_entity(&img, st, CNAI_ENTITY_IMAGE,
 					 image_digest, NULL)) < 0 ||
-	      (err = cnai_lineage_edge(&st->db, img, ent, "deployed")) < 0))) {
+	      (err = cnai_lineage_edge(st, img, ent, "deployed")) < 0))) {
 		cnai_store_rollback(st);
 		return err;
 	}

@@ -369,8 +369,8 @@ static json_t *lineage_summary(struct cnai_store *st,
 	int64_t id;
 	size_t i;
 
-	if (cnai_lineage_resolve(&id, &st->db, v->manifest_digest) == 0 &&
-	    cnai_lineage_walk(&g, &st->db, id, CNAI_LINEAGE_BOTH, 0) == 0) {
+	if (cnai_lineage_resolve(&id, st, v->manifest_digest) == 0 &&
+	    cnai_lineage_walk(&g, st, id, CNAI_LINEAGE_BOTH, 0) == 0) {
 		for (i = 1; i < g->nnodes; i++)
 			json_array_append_new(
 				g->nodes[i].depth < 0 ? up : down,

@@ -954,12 +954,12 @@ static int record_dataset(struct cnai_store *st, int64_t run_entity,
 			  const char *schema, const struct cnai_dtable *t)
 {
 	char real[PATH_MAX];
-	struct cnai_dataset_row row = {
+	struct cnai_store_dataset_row row = {
 		digest, realpath(path, real) ? real : path, schema, size,
 		t ? (int64_t)t->nrows : -1, t ? (int64_t)t->ncols : -1,
 	};
 
-	return cnai_dataset_record(NULL, &st->db, &row, run_entity);
+	return cnai_store_dataset_record(NULL, st, &row, run_entity);
 }
 
 /* Params and input datasets, in one transaction. */
@@ -989,7 +989,7 @@ static int record_setup(struct job *j)
 	if (!err)
 		err = cnai_logger_param(lg, "backend", j->be->name);
 	if (err ||
-	    (err = cnai_lineage_entity(&run_entity, &st->db, CNAI_ENTITY_RUN,
+	    (err = cnai_lineage_entity(&run_entity, st, CNAI_ENTITY_RUN,
 				       j->run->uuid, j->run->name)) < 0 ||
 	    (err = record_dataset(st, run_entity, j->c->v[K_DATA],
 				  j->d->digest, j->d->size, j->d->schema,

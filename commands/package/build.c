@@ -241,7 +241,7 @@ static int layer(struct cnai_layer_info *out, struct cnai_store *st,
 		 const struct build_opts *o)
 {
 	struct cnai_layer_opts lo = CNAI_LAYER_OPTS_INIT;
-	struct cnai_cached_layer cached;
+	struct cnai_store_cached_layer cached;
 	char key[CNAI_DIGEST_LEN];
 	int err;
 
@@ -249,7 +249,7 @@ static int layer(struct cnai_layer_info *out, struct cnai_store *st,
 	lo.mtime = o->epoch;
 	if ((err = cnai_layer_key(key, entries, n, &lo)) < 0)
 		return err;
-	if (cnai_layer_cache_get(&cached, st, key) == 0) {
+	if (cnai_store_layer_cache_get(&cached, st, key) == 0) {
 		memset(out, 0, sizeof(*out));
 		snprintf(out->digest, sizeof(out->digest), "%s", cached.digest);
 		snprintf(out->diff_id, sizeof(out->diff_id), "%s",
@@ -266,7 +266,7 @@ static int layer(struct cnai_layer_info *out, struct cnai_store *st,
 	snprintf(cached.media_type, sizeof(cached.media_type), "%s",
 		 out->media_type);
 	cached.size = out->size;
-	return cnai_layer_cache_put(st, key, &cached);
+	return cnai_store_layer_cache_put(st, key, &cached);
 }
 
 /* The model's files under `prefix` ("/models/NAME" or "/models"). */

@@ -195,19 +195,19 @@ static int record_setup(struct cnai_store *st, const struct cnai_run *run,
 		return err;
 	if ((err = log_pairs(lg, o->params, o->nparams, 1)) < 0 ||
 	    (err = log_pairs(lg, o->tags, o->ntags, 0)) < 0 ||
-	    (err = cnai_lineage_entity(&run_entity, &st->db, CNAI_ENTITY_RUN,
+	    (err = cnai_lineage_entity(&run_entity, st, CNAI_ENTITY_RUN,
 				       run->uuid, run->name)) < 0)
 		goto fail;
 	for (i = 0; i < o->ninputs; i++) {
 		const struct cnai_dataset_info *d = &o->datasets[i];
-		struct cnai_dataset_row row = {
+		struct cnai_store_dataset_row row = {
 			d->digest, realpath(o->inputs[i], path) ? path
 							       : o->inputs[i],
 			d->schema, d->size, d->is_table ? d->rows : -1,
 			d->is_table ? d->columns : -1,
 		};
 
-		if ((err = cnai_dataset_record(NULL, &st->db, &row,
+		if ((err = cnai_store_dataset_record(NULL, st, &row,
 					       run_entity)) < 0)
 			goto fail;
 	}

@@ -1,14 +1,18 @@
 /* Dataset rows and their lineage entities. */
 #include "core/store/datasets.h"
 
+#include "core/store/store_impl.h"
+
 #include <string.h>
 
 #include "core/store/lineage.h"
 #include "core/util/banned.h"
 
-int cnai_dataset_record(int64_t *entity_out, struct cnai_db *db,
-			const struct cnai_dataset_row *d, int64_t run_entity)
+int cnai_store_dataset_record(int64_t *entity_out, struct cnai_store *s,
+			      const struct cnai_store_dataset_row *d,
+			      int64_t run_entity)
 {
+	struct cnai_db *db = &s->db;
 	const char *base = strrchr(d->path, '/');
 	sqlite3_stmt *st = NULL;
 	int64_t entity;
@@ -33,12 +37,12 @@ int cnai_dataset_record(int64_t *entity_out, struct cnai_db *db,
 		err = cnai_db_error(db, "recording a dataset");
 	sqlite3_finalize(st);
 	if (err < 0 ||
-	    (err = cnai_lineage_entity(&entity, db, CNAI_ENTITY_DATASET,
+	    (err = cnai_lineage_entity(&entity, s, CNAI_ENTITY_DATASET,
 				       d->digest, base ? base + 1 : d->path)) <
 		    0)
 		return err;
 	if (run_entity > 0 &&
-	    (err = cnai_lineage_edge(db, entity, run_entity, "input")) < 0)
+	    (err = cnai_lineage_edge(s, entity, run_entity, "input")) < 0)
 		return err;
 	if (entity_out)
 		*entity_out = entity;

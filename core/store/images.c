@@ -9,7 +9,7 @@
 #include "core/store/lineage.h"
 #include "core/util/banned.h"
 
-int cnai_layer_cache_get(struct cnai_cached_layer *out, struct cnai_store *st,
+int cnai_store_layer_cache_get(struct cnai_store_cached_layer *out, struct cnai_store *st,
 			 const char *key)
 {
 	sqlite3_stmt *s = NULL;
@@ -37,8 +37,8 @@ int cnai_layer_cache_get(struct cnai_cached_layer *out, struct cnai_store *st,
 	return err;
 }
 
-int cnai_layer_cache_put(struct cnai_store *st, const char *key,
-			 const struct cnai_cached_layer *l)
+int cnai_store_layer_cache_put(struct cnai_store *st, const char *key,
+			 const struct cnai_store_cached_layer *l)
 {
 	sqlite3_stmt *s = NULL;
 	int err;
@@ -71,12 +71,12 @@ int cnai_image_record(struct cnai_store *st, const char *image_digest,
 
 	if ((err = cnai_db_begin_write(&st->db)) < 0)
 		return err;
-	if ((err = cnai_lineage_entity(&img, &st->db, CNAI_ENTITY_IMAGE,
+	if ((err = cnai_lineage_entity(&img, st, CNAI_ENTITY_IMAGE,
 				       image_digest, tag)) < 0 ||
 	    (model_digest &&
-	     ((err = cnai_lineage_entity(&model, &st->db, CNAI_ENTITY_MODEL,
+	     ((err = cnai_lineage_entity(&model, st, CNAI_ENTITY_MODEL,
 					 model_digest, NULL)) < 0 ||
-	      (err = cnai_lineage_edge(&st->db, model, img, "packaged")) < 0))) {
+	      (err = cnai_lineage_edge(st, model, img, "packaged")) < 0))) {
 		cnai_db_rollback(&st->db);
 		return err;
 	}

@@ -11,13 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/store/store_impl.h"
 #include "core/util/buf.h"
 #include "core/util/banned.h"
 
-
-int cnai_lineage_entity(int64_t *out, struct cnai_db *db, const char *kind,
+int cnai_lineage_entity(int64_t *out, struct cnai_store *s, const char *kind,
 			const char *ref, const char *name)
 {
+	struct cnai_db *db = &s->db;
 	sqlite3_stmt *st = NULL;
 	int err;
 
@@ -39,9 +40,10 @@ int cnai_lineage_entity(int64_t *out, struct cnai_db *db, const char *kind,
 	return err;
 }
 
-int cnai_lineage_edge(struct cnai_db *db, int64_t src, int64_t dst,
+int cnai_lineage_edge(struct cnai_store *s, int64_t src, int64_t dst,
 		      const char *relation)
 {
+	struct cnai_db *db = &s->db;
 	sqlite3_stmt *st = NULL;
 	int err;
 
@@ -60,8 +62,9 @@ int cnai_lineage_edge(struct cnai_db *db, int64_t src, int64_t dst,
 	return err;
 }
 
-int cnai_lineage_resolve(int64_t *out, struct cnai_db *db, const char *ref)
+int cnai_lineage_resolve(int64_t *out, struct cnai_store *s, const char *ref)
 {
+	struct cnai_db *db = &s->db;
 	struct cnai_buf hi = CNAI_BUF_INIT, dlo = CNAI_BUF_INIT,
 			dhi = CNAI_BUF_INIT, names = CNAI_BUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -409,9 +412,10 @@ static int fill_edges(struct cnai_lineage_graph *g, struct cnai_db *db,
 	return err;
 }
 
-int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_db *db,
+int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_store *s,
 		      int64_t start, enum cnai_lineage_dir dir, int max_depth)
 {
+	struct cnai_db *db = &s->db;
 	struct cnai_lineage_graph *g = calloc(1, sizeof(*g));
 	struct reached *set = NULL;
 	size_t n = 0, alloc = 0, i, k;

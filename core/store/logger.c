@@ -292,15 +292,15 @@ static int artifact_lineage(struct cnai_logger *lg, const char *name,
 		return err;
 	sqlite3_bind_int64(st, 1, lg->run);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		err = cnai_lineage_entity(&run_e, db, CNAI_ENTITY_RUN,
+		err = cnai_lineage_entity(&run_e, lg->st, CNAI_ENTITY_RUN,
 					  (const char *)sqlite3_column_text(st, 0),
 					  (const char *)sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	if (err < 0 || !run_e ||
-	    (err = cnai_lineage_entity(&art_e, db, CNAI_ENTITY_ARTIFACT,
+	    (err = cnai_lineage_entity(&art_e, lg->st, CNAI_ENTITY_ARTIFACT,
 				       digest, name)) < 0)
 		return err;
-	return cnai_lineage_edge(db, run_e, art_e, "logged");
+	return cnai_lineage_edge(lg->st, run_e, art_e, "logged");
 }
 
 int cnai_logger_artifact(struct cnai_logger *lg, const char *name,

@@ -826,12 +826,13 @@ static int step_once(struct cnai_db *db, sqlite3_stmt *s, const char *what)
 
 /* Rows for the version, its files and tags, and its lineage. */
 static int insert_version(int64_t *version_out, int64_t *vid_out,
-			  struct cnai_db *db, int64_t model, const char *name,
-			  const char *manifest, const char *config,
-			  const char *flavor,
+			  struct cnai_store *st, int64_t model,
+			  const char *name, const char *manifest,
+			  const char *config, const char *flavor,
 			  const struct cnai_model_register_opts *o,
 			  const struct cnai_run *run, const struct file_list *l)
 {
+	struct cnai_db *db = &st->db;
 	sqlite3_stmt *s = NULL;
 	char *user = current_user(), label[200];
 	int64_t version = 0, vid, ent, run_ent;
@@ -902,12 +903,12 @@ static int insert_version(int64_t *version_out, int64_t *vid_out,
 	if (err < 0)
 		goto cleanup;
 	snprintf(label, sizeof(label), "%s@%lld", name, (long long)version);
-	if ((err = cnai_lineage_entity(&ent, db, CNAI_ENTITY_MODEL, manifest,
+	if ((err = cnai_lineage_entity(&ent, st, CNAI_ENTITY_MODEL, manifest,
 				       label)) < 0)
 		goto cleanup;
-	if (run && ((err = cnai_lineage_entity(&run_ent, db, CNAI_ENTITY_RUN,
+	if (run && ((err = cnai_lineage_entity(&run_ent, st, CNAI_ENTITY_RUN,
 					       run->uuid, run->name)) < 0 ||
-		    (err = cnai_lineage_edge(db, run_ent, ent, "produced")) < 0))
+		    (err = cnai_lineage_edge(st, run_ent, ent, "produced")) < 0))
 		goto cleanup;
 	*version_out = version;
 	*vid_out = vid;
@@ -1008,7 +1009,7 @@ int cnai_model_register(struct cnai_model_version **out, int *created,
 	}
 	if (err != CNAI_ENOTFOUND)
 		goto rollback;
-	if ((err = insert_version(&version, &vid, &st->db, model, name,
+	if ((err = insert_version(&version, &vid, st, model, name,
 				  manifest, config, flavor, o, run, &l)) < 0 ||
 	    (err = cnai_db_commit(&st->db)) < 0)
 		goto rollback;

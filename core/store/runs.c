@@ -216,7 +216,7 @@ int cnai_run_create(struct cnai_run **out, struct cnai_store *s,
 		goto fail;
 	}
 	id = sqlite3_last_insert_rowid(db->h);
-	if ((err = cnai_lineage_entity(&entity, db, CNAI_ENTITY_RUN, uuid,
+	if ((err = cnai_lineage_entity(&entity, s, CNAI_ENTITY_RUN, uuid,
 				       spec->name)) < 0)
 		goto fail;
 	if (spec->parent > 0) {
@@ -225,11 +225,11 @@ int cnai_run_create(struct cnai_run **out, struct cnai_store *s,
 
 		if ((err = fetch_run_by_id(&parent, s, spec->parent)) < 0)
 			goto fail;
-		err = cnai_lineage_entity(&pe, db, CNAI_ENTITY_RUN,
+		err = cnai_lineage_entity(&pe, s, CNAI_ENTITY_RUN,
 					  parent->uuid, parent->name);
 		cnai_run_free(parent);
 		if (err < 0 ||
-		    (err = cnai_lineage_edge(db, pe, entity, "parent")) < 0)
+		    (err = cnai_lineage_edge(s, pe, entity, "parent")) < 0)
 			goto fail;
 	}
 	sqlite3_finalize(st);

@@ -41,14 +41,14 @@ int cnai_signature_record(struct cnai_store *st,
 		goto fail;
 	}
 	snprintf(name, sizeof(name), "key %.12s", r->key_fingerprint);
-	if ((err = cnai_lineage_entity(&target, db, r->target_kind, r->target,
+	if ((err = cnai_lineage_entity(&target, st, r->target_kind, r->target,
 				       r->target_name)) < 0 ||
-	    (err = cnai_lineage_entity(&ent, db,
+	    (err = cnai_lineage_entity(&ent, st,
 				       strcmp(r->kind, "attestation")
 					       ? CNAI_ENTITY_SIGNATURE
 					       : CNAI_ENTITY_ATTESTATION,
 				       ref, name)) < 0 ||
-	    (err = cnai_lineage_edge(db, target, ent,
+	    (err = cnai_lineage_edge(st, target, ent,
 				     strcmp(r->kind, "attestation") ? "signed"
 								    : "attested")) <
 		    0)

@@ -14,7 +14,7 @@
 #include "core/store/lineage.h"
 #include "core/store/logger.h"
 #include "core/store/runs.h"
-#include "core/store/store.h"
+#include "core/store/store_impl.h"
 #include "core/util/error.h"
 #include "tests/unit/fixture.h"
 #include "core/util/banned.h"
@@ -298,17 +298,17 @@ static void fill_run(struct fixture *fx, struct cnai_run *r, int64_t dataset)
 				     "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 				     3),
 		0);
-	assert_int_equal(cnai_lineage_entity(&run_entity, &fx->st->db,
+	assert_int_equal(cnai_lineage_entity(&run_entity, fx->st,
 					     CNAI_ENTITY_RUN, r->uuid, r->name),
 			 0);
-	assert_int_equal(cnai_lineage_edge(&fx->st->db, dataset, run_entity,
+	assert_int_equal(cnai_lineage_edge(fx->st, dataset, run_entity,
 					   "input"),
 			 0);
-	assert_int_equal(cnai_lineage_entity(&art, &fx->st->db,
+	assert_int_equal(cnai_lineage_entity(&art, fx->st,
 					     CNAI_ENTITY_ARTIFACT, r->uuid,
 					     NULL),
 			 0);
-	assert_int_equal(cnai_lineage_edge(&fx->st->db, run_entity, art,
+	assert_int_equal(cnai_lineage_edge(fx->st, run_entity, art,
 					   "output"),
 			 0);
 	assert_int_equal(cnai_logger_commit(lg), 0);
@@ -335,12 +335,12 @@ static void test_runs__remove_deletes_everything_logged(void **state)
 	char sql[200];
 	size_t i;
 
-	assert_int_equal(cnai_db_begin_write(&fx->st->db), 0);
-	assert_int_equal(cnai_lineage_entity(&dataset, &fx->st->db,
+	assert_int_equal(cnai_store_begin_write(fx->st), 0);
+	assert_int_equal(cnai_lineage_entity(&dataset, fx->st,
 					     CNAI_ENTITY_DATASET,
 					     "sha256:00", "train.csv"),
 			 0);
-	assert_int_equal(cnai_db_commit(&fx->st->db), 0);
+	assert_int_equal(cnai_store_commit(fx->st), 0);
 	fill_run(fx, a, dataset);
 	fill_run(fx, b, dataset);
 	spec.name = "child";

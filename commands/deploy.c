@@ -170,7 +170,7 @@ static int image_is_modelcar(struct cnai_store *st, const char *digest)
 	json_t *man = NULL;
 	int modelcar = 0;
 
-	if (cnai_oci_json_read(&man, st->oci, digest) == 0)
+	if (cnai_oci_json_read(&man, cnai_store_oci(st), digest) == 0)
 		modelcar = json_object_get(json_object_get(man, "annotations"),
 					   "ai.cnai.model.name") &&
 			   json_array_size(json_object_get(man, "layers")) == 1 &&
@@ -239,7 +239,7 @@ static int resolve(char *serve, char *modelcar, size_t size,
 	int err;
 
 	*model = NULL;
-	if (cnai_oci_resolve(&d, st->oci, ref) == 0) {
+	if (cnai_oci_resolve(&d, cnai_store_oci(st), ref) == 0) {
 		char name[600];
 
 		snprintf(name, sizeof(name), "%s", ref);
@@ -897,7 +897,8 @@ static int train_job(int argc, char **argv, struct cnai_ctx *ctx)
 	if ((err = cnai_fs_read_file(&cfg, argv[optind], 1 << 20)) < 0)
 		goto cleanup;
 	/* An image in the store is referenced by digest. */
-	if (cnai_oci_resolve(&d, ctx->store->oci, o.image_override) == 0)
+	if (cnai_oci_resolve(&d, cnai_store_oci(ctx->store),
+			     o.image_override) == 0)
 		by_digest(image, sizeof(image), o.image_override, d.digest);
 	else
 		snprintf(image, sizeof(image), "%s", o.image_override);

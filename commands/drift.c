@@ -241,7 +241,7 @@ static void metric_key(char *out, size_t size, const char *col,
 static int log_metrics(struct cnai_logger *lg,
 		       const struct cnai_drift_report *r)
 {
-	int64_t now = cnai_db_now_ms();
+	int64_t now = cnai_store_now_ms();
 	char key[300];
 	size_t i;
 	int err;

@@ -86,7 +86,7 @@ static int check_refs(struct fsck_state *s)
 	json_t *index = NULL;
 	int err, bad;
 
-	err = cnai_oci_index_read(&index, s->st->oci);
+	err = cnai_oci_index_read(&index, cnai_store_oci(s->st));
 	json_decref(index);
 	bad = err < 0;
 	if ((err = index_problem(s, err)) < 0)

@@ -1596,7 +1596,8 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 				j.run = kids[next];
 				j.parent = parent->id;
 				j.be = NULL;
-				if ((e = cnai_store_open(&st, base->st->root)) ==
+				if ((e = cnai_store_open(
+					     &st, cnai_store_root(base->st))) ==
 				    0) {
 					j.st = st;
 					if ((e = setup_child(&j)) == 0)

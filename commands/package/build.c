@@ -259,7 +259,8 @@ static int layer(struct cnai_layer_info *out, struct cnai_store *st,
 		return 0;
 	}
 	cnai_error_clear();
-	if ((err = cnai_oci_layer_build(out, st->oci, entries, n, &lo)) < 0)
+	if ((err = cnai_oci_layer_build(out, cnai_store_oci(st), entries, n,
+					&lo)) < 0)
 		return err;
 	snprintf(cached.digest, sizeof(cached.digest), "%s", out->digest);
 	snprintf(cached.diff_id, sizeof(cached.diff_id), "%s", out->diff_id);
@@ -530,7 +531,7 @@ static int base_from_layout(struct cnai_oci_desc *out, struct cnai_store *st,
 		if (err < 0)
 			return err;
 	}
-	return cnai_oci_copy_image(st->oci, dir, out, NULL);
+	return cnai_oci_copy_image(cnai_store_oci(st), dir, out, NULL);
 }
 
 /*
@@ -551,7 +552,8 @@ static int base_from_archive(struct cnai_oci_desc *out, struct cnai_store *st,
 	else
 		snprintf(file, sizeof(file), "%s", spec);
 	lo.compression = o->compression;
-	return cnai_docker_archive_import(out, st->oci, file, ref, &lo);
+	return cnai_docker_archive_import(out, cnai_store_oci(st), file, ref,
+					  &lo);
 }
 
 /* A --base that is no prefix's but a path to a tar: a name ending in .tar
@@ -583,12 +585,12 @@ static int base_from_registry(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 	ro.platform = platform ? platform : "linux/amd64";
 	ro.progress = package_progress_update;
 	ro.progress_ctx = bar = package_progress_new(ctx);
-	err = cnai_registry_pull(digest, ref, st->oci, ref, &ro);
+	err = cnai_registry_pull(digest, ref, cnai_store_oci(st), ref, &ro);
 	package_progress_free(bar);
 	if (err < 0 || (err = cnai_image_record(st, digest, ref, NULL)) < 0 ||
 	    (err = package_record_blobs(ctx, digest, ref)) < 0)
 		return err;
-	return cnai_oci_resolve(out, st->oci, digest);
+	return cnai_oci_resolve(out, cnai_store_oci(st), digest);
 }
 
 /* The base image's manifest and config, or a fresh config for scratch. */
@@ -627,7 +629,8 @@ static int load_base(json_t **config, json_t **layers, struct cnai_ctx *ctx,
 					     o->base + (archive ? 15 : 0),
 					     archive, o)) < 0)
 			return err;
-	} else if ((err = cnai_oci_resolve(&root, st->oci, o->base)) < 0) {
+	} else if ((err = cnai_oci_resolve(&root, cnai_store_oci(st),
+					   o->base)) < 0) {
 		/* Not in the store: a registry reference ("host/repo:tag")
 		 * is pulled into it first, as `cnai package pull` would. */
 		if (!strchr(o->base, '/'))
@@ -639,14 +642,17 @@ static int load_base(json_t **config, json_t **layers, struct cnai_ctx *ctx,
 					      o->platform)) < 0)
 			return err;
 	}
-	if ((err = cnai_oci_resolve_platform(&img, st->oci, &root, wp)) < 0 ||
-	    (err = cnai_oci_json_read(&man, st->oci, img.digest)) < 0)
+	if ((err = cnai_oci_resolve_platform(&img, cnai_store_oci(st), &root,
+					     wp)) < 0 ||
+	    (err = cnai_oci_json_read(&man, cnai_store_oci(st), img.digest)) <
+		    0)
 		return err;
-	if ((err = cnai_oci_desc_parse(&cfg_d, json_object_get(man,
-							       "config"))) < 0 ||
-	    (err = cnai_oci_json_read(config, st->oci, cfg_d.digest)) < 0 ||
-	    (err = check_base_platform(*config, o->base,
-				       wp ? wp : &amd64)) < 0) {
+	if ((err = cnai_oci_desc_parse(&cfg_d,
+				       json_object_get(man, "config"))) < 0 ||
+	    (err = cnai_oci_json_read(config, cnai_store_oci(st),
+				      cfg_d.digest)) < 0 ||
+	    (err = check_base_platform(*config, o->base, wp ? wp : &amd64)) <
+		    0) {
 		json_decref(man);
 		return err;
 	}
@@ -754,7 +760,7 @@ static int build_image(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 	    (err = add_layer(config, base_layers, &model, o,
 			     "model files (modelcar)")) < 0)
 		goto cleanup;
-	if ((err = cnai_oci_json_put(&cfg_d, st->oci, config,
+	if ((err = cnai_oci_json_put(&cfg_d, cnai_store_oci(st), config,
 				     CNAI_MEDIA_OCI_CONFIG)) < 0 ||
 	    (err = cnai_oci_manifest_new(&manifest, &cfg_d, NULL)) < 0)
 		goto cleanup;
@@ -766,7 +772,7 @@ static int build_image(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 			goto cleanup;
 	}
 	json_object_set(manifest, "annotations", annotations);
-	err = cnai_oci_json_put(out, st->oci, manifest, NULL);
+	err = cnai_oci_json_put(out, cnai_store_oci(st), manifest, NULL);
 cleanup:
 	for (i = 0; i < nowned; i++)
 		free(owned[i]);
@@ -789,7 +795,8 @@ static int build_artifact(struct cnai_oci_desc *out, struct cnai_store *st,
 	json_t *val;
 	int err;
 
-	if ((err = cnai_oci_json_read(&man, st->oci, v->manifest_digest)) < 0)
+	if ((err = cnai_oci_json_read(&man, cnai_store_oci(st),
+				      v->manifest_digest)) < 0)
 		goto cleanup;
 	a = json_object_get(man, "annotations");
 	if (!json_is_object(a)) {
@@ -798,7 +805,7 @@ static int build_artifact(struct cnai_oci_desc *out, struct cnai_store *st,
 	}
 	json_object_foreach(annotations, k, val)
 		json_object_set(a, k, val);
-	err = cnai_oci_json_put(out, st->oci, man, NULL);
+	err = cnai_oci_json_put(out, cnai_store_oci(st), man, NULL);
 cleanup:
 	json_decref(man);
 	json_decref(annotations);
@@ -844,11 +851,11 @@ int package_build(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	if (!o.ntags) {
 		default_tag(tag, sizeof(tag), v, o.format);
-		err = cnai_oci_tag(ctx->store->oci, tag, &d,
+		err = cnai_oci_tag(cnai_store_oci(ctx->store), tag, &d,
 				   o.format == FMT_ARTIFACT ? NULL : &plat);
 	}
 	for (i = 0; !err && i < o.ntags; i++)
-		err = cnai_oci_tag(ctx->store->oci, o.tags[i], &d,
+		err = cnai_oci_tag(cnai_store_oci(ctx->store), o.tags[i], &d,
 				   o.format == FMT_ARTIFACT ? NULL : &plat);
 	if (err < 0 ||
 	    (err = cnai_image_record(ctx->store, d.digest,

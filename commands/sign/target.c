@@ -102,7 +102,7 @@ int sign_target_open(struct sign_target *t, struct cnai_ctx *ctx,
 	snprintf(t->ref, sizeof(t->ref), "%s", ref);
 	split_ref(t, ref);
 	if (ctx->store && !strchr(ref, '/')) {
-		t->dir = ctx->store->oci;
+		t->dir = cnai_store_oci(ctx->store);
 		err = cnai_oci_resolve(&t->image, t->dir, ref);
 		if (err == 0) {
 			if (!t->repo[0] || !strncmp(ref, "sha256:", 7))
@@ -115,8 +115,9 @@ int sign_target_open(struct sign_target *t, struct cnai_ctx *ctx,
 		if (err != CNAI_ENOTFOUND)
 			return err;
 	}
-	if (ctx->store && cnai_oci_resolve(&t->image, ctx->store->oci, ref) == 0) {
-		t->dir = ctx->store->oci;
+	if (ctx->store &&
+	    cnai_oci_resolve(&t->image, cnai_store_oci(ctx->store), ref) == 0) {
+		t->dir = cnai_store_oci(ctx->store);
 		return 0;
 	}
 	cnai_error_clear();

@@ -296,7 +296,7 @@ static int build_env(char ***out, const struct cnai_run *run,
 		    strncmp(environ[i], "CNAI_STORE=", 11))
 			env[k++] = environ[i];
 	if (asprintf(&env[k++], "CNAI_RUN_ID=%s", run->uuid) < 0 ||
-	    asprintf(&env[k++], "CNAI_STORE=%s", st->root) < 0) {
+	    asprintf(&env[k++], "CNAI_STORE=%s", cnai_store_root(st)) < 0) {
 		free(env);
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	}
@@ -339,7 +339,7 @@ static int open_capture(struct cnai_buf *path, int *fd,
 	struct cnai_buf dir = CNAI_BUF_INIT;
 	int err;
 
-	if (cnai_buf_addf(&dir, "%s/blobs/sha256", st->oci) < 0)
+	if (cnai_buf_addf(&dir, "%s/blobs/sha256", cnai_store_oci(st)) < 0)
 		return cnai_buf_oom(&dir);
 	err = cnai_fs_tmpfile(path, fd, dir.buf);
 	cnai_buf_release(&dir);

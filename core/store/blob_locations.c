@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 /*

@@ -7,6 +7,7 @@
 
 #include "core/store/blobs.h"
 #include "core/store/lineage.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 int cnai_store_layer_cache_get(struct cnai_store_cached_layer *out, struct cnai_store *st,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/store/lineage.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 struct latest {

@@ -27,6 +27,7 @@
 #include "core/store/runs.h"
 #include "core/util/fs.h"
 #include "core/util/hash.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 enum { MAX_FILES = 100000, MAX_DEPTH = 32 };

@@ -14,6 +14,7 @@
 
 #include "core/store/lineage.h"
 #include "core/store/query.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 #define RUN_COLUMNS                                                        \

@@ -7,6 +7,7 @@
 
 #include "core/store/lineage.h"
 #include "core/util/hash.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 int cnai_signature_record(struct cnai_store *st,

@@ -210,6 +210,21 @@ void cnai_store_free(struct cnai_store *st)
 	free(st);
 }
 
+const char *cnai_store_root(const struct cnai_store *st)
+{
+	return st->root;
+}
+
+const char *cnai_store_oci(const struct cnai_store *st)
+{
+	return st->oci;
+}
+
+int64_t cnai_store_now_ms(void)
+{
+	return cnai_db_now_ms();
+}
+
 int cnai_store_path(struct cnai_buf *out, const struct cnai_store *st,
 		    const char *rel)
 {

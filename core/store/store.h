@@ -6,19 +6,17 @@
 #ifndef CNAI_CORE_STORE_STORE_H
 #define CNAI_CORE_STORE_STORE_H
 
-#include "core/store/db.h"
+#include <stdint.h>
+
 #include "core/util/buf.h"
 
 #define CNAI_STORE_DIRNAME ".cnai"
 
-struct cnai_store_backend;
-
-struct cnai_store {
-	char *root; /* absolute path of the .cnai folder */
-	char *oci;  /* root + "/oci" */
-	const struct cnai_store_backend *backend;
-	struct cnai_db db;
-};
+/*
+ * An open store. Opaque: what it holds, and which backend serves it, is
+ * core/store's business (store_impl.h).
+ */
+struct cnai_store;
 
 /*
  * Finds the store: `explicit_path` (from --store or $CNAI_STORE; either a
@@ -39,6 +37,14 @@ int cnai_store_init(struct cnai_buf *root_out, const char *dir, int *created);
 /* Opens the store at `root` (a .cnai folder); free with cnai_store_free. */
 int cnai_store_open(struct cnai_store **out, const char *root);
 void cnai_store_free(struct cnai_store *st);
+
+/* The absolute path of the .cnai folder; owned by the store. */
+const char *cnai_store_root(const struct cnai_store *st);
+/* The store's OCI image layout (root + "/oci"); owned by the store. */
+const char *cnai_store_oci(const struct cnai_store *st);
+
+/* Milliseconds since the epoch: the store's time unit. */
+int64_t cnai_store_now_ms(void);
 
 /* root + "/" + rel into out. */
 int cnai_store_path(struct cnai_buf *out, const struct cnai_store *st,

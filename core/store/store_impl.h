@@ -11,5 +11,16 @@
 #include "core/store/db.h"
 #include "core/store/store.h"
 
+struct cnai_store {
+	char *root; /* absolute path of the .cnai folder */
+	char *oci;  /* root + "/oci" */
+	const struct cnai_store_backend *backend;
+	/*
+	 * The SQLite backend's connection. The modules that have not yet
+	 * moved behind the operations table (backend.h) still prepare their
+	 * statements on it directly.
+	 */
+	struct cnai_db db;
+};
 
 #endif

@@ -11,8 +11,8 @@
  * fails: it is what cleanup paths call.
  *
  * What goes through the table today: opening and creating the database,
- * closing it, transactions, the integrity check, the checkpoint and the
- * deployment listing. The other modules (runs.c, logger.c, query.c,
+ * closing it, every transaction (the modules' own included), the
+ * integrity check, the checkpoint and the deployment listing. The other modules (runs.c, logger.c, query.c,
  * models.c, lineage.c, datasets.c, images.c, signatures.c,
  * blob_locations.c) still prepare SQLite statements on st->db; the plan to
  * move them behind the table, one module per step, each step keeping the
@@ -31,7 +31,10 @@
  * 3. query.c's filter compiler emits SQL today; it becomes a parse tree
  *    (the filter grammar is the interface) and each backend compiles that
  *    tree into its own dialect.
- * 4. When no module uses st->db any more, struct cnai_db moves out of
+ * 4. lineage.c's walk and runs.c's queries read inside a caller's open
+ *    transaction when there is one (sqlite3_get_autocommit today); the
+ *    table gains `int (*in_transaction)(struct cnai_store *)` for them.
+ * 5. When no module uses st->db any more, struct cnai_db moves out of
  *    store_impl.h into the backend's private state (`void *state` here)
  *    and db.h becomes backend_sqlite's internal header.
  *

@@ -39,7 +39,7 @@ int cnai_blob_locations_add(struct cnai_store *st, const char *registry,
 	char *list = NULL;
 	int err;
 
-	if ((err = cnai_db_begin_write(&st->db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	/* "WHERE true": SQLite's parser needs it between a SELECT and an
 	 * upsert's ON CONFLICT. */
@@ -57,10 +57,10 @@ int cnai_blob_locations_add(struct cnai_store *st, const char *registry,
 	sqlite3_finalize(s);
 	free(list);
 	if (err < 0) {
-		cnai_db_rollback(&st->db);
+		cnai_store_rollback(st);
 		return err;
 	}
-	return cnai_db_commit(&st->db);
+	return cnai_store_commit(st);
 }
 
 int cnai_blob_locations_best(char **out, struct cnai_store *st,

@@ -70,7 +70,7 @@ int cnai_image_record(struct cnai_store *st, const char *image_digest,
 	int64_t img, model;
 	int err;
 
-	if ((err = cnai_db_begin_write(&st->db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = cnai_lineage_entity(&img, st, CNAI_ENTITY_IMAGE,
 				       image_digest, tag)) < 0 ||
@@ -78,10 +78,10 @@ int cnai_image_record(struct cnai_store *st, const char *image_digest,
 	     ((err = cnai_lineage_entity(&model, st, CNAI_ENTITY_MODEL,
 					 model_digest, NULL)) < 0 ||
 	      (err = cnai_lineage_edge(st, model, img, "packaged")) < 0))) {
-		cnai_db_rollback(&st->db);
+		cnai_store_rollback(st);
 		return err;
 	}
-	return cnai_db_commit(&st->db);
+	return cnai_store_commit(st);
 }
 
 void cnai_image_info_free_array(struct cnai_image_info *a, size_t n)

@@ -428,7 +428,7 @@ int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_store *s,
 	*out = NULL;
 	if (!g)
 		return cnai_error_set(CNAI_ERROR, "out of memory");
-	if (own && (err = cnai_db_begin_read(db)) < 0) {
+	if (own && (err = s->backend->begin_read(s)) < 0) {
 		own = 0;
 		goto fail;
 	}
@@ -450,13 +450,13 @@ int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_store *s,
 	    (err = fill_edges(g, db, set, n, start)) < 0)
 		goto fail;
 	if (own)
-		cnai_db_rollback(db);
+		cnai_store_rollback(s);
 	free(set);
 	*out = g;
 	return 0;
 fail:
 	if (own)
-		cnai_db_rollback(db);
+		cnai_store_rollback(s);
 	free(set);
 	cnai_lineage_graph_free(g);
 	return err;

@@ -90,7 +90,7 @@ void cnai_logger_abort(struct cnai_logger *lg)
 {
 	if (!lg)
 		return;
-	cnai_db_rollback(&lg->st->db);
+	cnai_store_rollback(lg->st);
 	logger_free(lg);
 }
 
@@ -98,7 +98,6 @@ int cnai_logger_begin(struct cnai_logger **out, struct cnai_store *st,
 		      int64_t run)
 {
 	struct cnai_logger *lg = calloc(1, sizeof(*lg));
-	struct cnai_db *db = &st->db;
 	int err;
 
 	*out = NULL;
@@ -106,7 +105,7 @@ int cnai_logger_begin(struct cnai_logger **out, struct cnai_store *st,
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	lg->st = st;
 	lg->run = run;
-	if ((err = cnai_db_begin_write(db)) < 0) {
+	if ((err = cnai_store_begin_write(st)) < 0) {
 		logger_free(lg);
 		return err;
 	}
@@ -407,7 +406,7 @@ int cnai_logger_commit(struct cnai_logger *lg)
 	 * keeps no state, so it may outlive the logger. */
 	sqlite3_wal_hook(lg->st->db.h, wal_trim, NULL);
 	if ((err = flush_latest(lg)) < 0 ||
-	    (err = cnai_db_commit(&lg->st->db)) < 0) {
+	    (err = cnai_store_commit(lg->st)) < 0) {
 		cnai_logger_abort(lg);
 		return err;
 	}

@@ -998,27 +998,27 @@ int cnai_model_register(struct cnai_model_version **out, int *created,
 	flavor = o->flavor ? o->flavor : guess_flavor(&l);
 	if ((err = build_manifest(manifest, config, st, name, flavor, &l)) < 0)
 		goto cleanup;
-	if ((err = cnai_db_begin_write(&st->db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		goto cleanup;
 	if ((err = model_id(&model, &st->db, name)) < 0)
 		goto rollback;
 	err = fetch_one(out, &st->db, "m.name = ?1 AND v.manifest = ?3", name,
 			0, manifest);
 	if (err == 0) {
-		cnai_db_rollback(&st->db);
+		cnai_store_rollback(st);
 		goto cleanup; /* identical content: the existing version */
 	}
 	if (err != CNAI_ENOTFOUND)
 		goto rollback;
 	if ((err = insert_version(&version, &vid, st, model, name,
 				  manifest, config, flavor, o, run, &l)) < 0 ||
-	    (err = cnai_db_commit(&st->db)) < 0)
+	    (err = cnai_store_commit(st)) < 0)
 		goto rollback;
 	*created = 1;
 	err = fetch_one(out, &st->db, "v.id = ?2", NULL, vid, NULL);
 	goto cleanup;
 rollback:
-	cnai_db_rollback(&st->db);
+	cnai_store_rollback(st);
 cleanup:
 	cnai_run_free(run);
 	file_list_release(&l);
@@ -1228,7 +1228,7 @@ int cnai_model_alias_set(struct cnai_store *st, const char *name,
 				      "'%s' is not a valid alias (a lowercase "
 				      "letter, then letters, digits, '_', '-'; "
 				      "not 'latest')", alias);
-	if ((err = cnai_db_begin_write(db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = lookup_model_id(&model, db, name)) < 0)
 		goto fail;
@@ -1257,10 +1257,10 @@ int cnai_model_alias_set(struct cnai_store *st, const char *name,
 	    (err = record_alias_event(db, model, alias, version)) < 0)
 		goto fail;
 	sqlite3_finalize(s);
-	return cnai_db_commit(db);
+	return cnai_store_commit(st);
 fail:
 	sqlite3_finalize(s);
-	cnai_db_rollback(db);
+	cnai_store_rollback(st);
 	return err;
 }
 
@@ -1272,7 +1272,7 @@ int cnai_model_alias_remove(struct cnai_store *st, const char *name,
 	int64_t model = 0;
 	int err;
 
-	if ((err = cnai_db_begin_write(db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = lookup_model_id(&model, db, name)) < 0 ||
 	    (err = cnai_db_prepare(&s, db,
@@ -1292,10 +1292,10 @@ int cnai_model_alias_remove(struct cnai_store *st, const char *name,
 	if ((err = record_alias_event(db, model, alias, 0)) < 0)
 		goto fail;
 	sqlite3_finalize(s);
-	return cnai_db_commit(db);
+	return cnai_store_commit(st);
 fail:
 	sqlite3_finalize(s);
-	cnai_db_rollback(db);
+	cnai_store_rollback(st);
 	return err;
 }
 
@@ -1366,7 +1366,7 @@ int cnai_model_version_remove(struct cnai_store *st,
 	size_t i;
 	int err;
 
-	if ((err = cnai_db_begin_write(db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = lookup_model_id(&model, db, v->name)) < 0 ||
 	    (err = cnai_db_prepare(&s, db,
@@ -1413,10 +1413,10 @@ int cnai_model_version_remove(struct cnai_store *st,
 	if (err < 0)
 		goto fail;
 	cnai_buf_release(&names);
-	return cnai_db_commit(db);
+	return cnai_store_commit(st);
 fail:
 	sqlite3_finalize(s);
-	cnai_db_rollback(db);
+	cnai_store_rollback(st);
 	cnai_buf_release(&names);
 	return err;
 }

@@ -185,7 +185,7 @@ int cnai_run_create(struct cnai_run **out, struct cnai_store *s,
 
 	*out = NULL;
 	if ((err = new_uuid(uuid)) < 0 ||
-	    (err = cnai_db_begin_write(db)) < 0)
+	    (err = cnai_store_begin_write(s)) < 0)
 		return err;
 	if ((err = experiment_id(&exp, db, spec->experiment ? spec->experiment
 							   : "Default")) < 0)
@@ -235,12 +235,12 @@ int cnai_run_create(struct cnai_run **out, struct cnai_store *s,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = cnai_db_commit(db)) < 0)
+	if ((err = cnai_store_commit(s)) < 0)
 		goto fail;
 	return fetch_run_by_id(out, s, id);
 fail:
 	sqlite3_finalize(st);
-	cnai_db_rollback(db);
+	cnai_store_rollback(s);
 	return err;
 }
 
@@ -384,7 +384,7 @@ int cnai_run_remove(struct cnai_store *s, int64_t run)
 	size_t i;
 	int err;
 
-	if ((err = cnai_db_begin_write(&s->db)) < 0)
+	if ((err = cnai_store_begin_write(s)) < 0)
 		return err;
 	for (i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
 		if ((err = cnai_db_prepare(&st, &s->db, sql[i])) < 0)
@@ -397,10 +397,10 @@ int cnai_run_remove(struct cnai_store *s, int64_t run)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	return cnai_db_commit(&s->db);
+	return cnai_store_commit(s);
 fail:
 	sqlite3_finalize(st);
-	cnai_db_rollback(&s->db);
+	cnai_store_rollback(s);
 	return err;
 }
 
@@ -720,7 +720,7 @@ int cnai_runs_query(struct cnai_store *s, const struct cnai_run_query *rq,
 	/* One read transaction: the plan's counts and the rows agree (inside
 	 * a caller's transaction, that one serves). */
 	own_tx = sqlite3_get_autocommit(s->db.h);
-	if (own_tx && (err = cnai_db_begin_read(&s->db)) < 0)
+	if (own_tx && (err = s->backend->begin_read(s)) < 0)
 		goto cleanup;
 	if ((err = build_query(&q, s, rq, f)) < 0 ||
 	    (err = cnai_db_prepare(&st, &s->db, q.text.buf)) < 0 ||
@@ -739,7 +739,7 @@ int cnai_runs_query(struct cnai_store *s, const struct cnai_run_query *rq,
 cleanup:
 	sqlite3_finalize(st);
 	if (own_tx)
-		cnai_db_rollback(&s->db);
+		cnai_store_rollback(s);
 	cnai_sql_release(&q);
 	cnai_filter_free(f);
 	return err;

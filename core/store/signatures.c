@@ -22,7 +22,7 @@ int cnai_signature_record(struct cnai_store *st,
 	/* A signature's lineage id: the digest of its signature bytes. */
 	if ((err = cnai_sha256_buffer(ref, r->signature,
 				      strlen(r->signature))) < 0 ||
-	    (err = cnai_db_begin_write(db)) < 0)
+	    (err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = cnai_db_prepare(&s, db,
 				   "INSERT INTO signatures(target, kind, "
@@ -55,10 +55,10 @@ int cnai_signature_record(struct cnai_store *st,
 		    0)
 		goto fail;
 	sqlite3_finalize(s);
-	return cnai_db_commit(db);
+	return cnai_store_commit(st);
 fail:
 	sqlite3_finalize(s);
-	cnai_db_rollback(db);
+	cnai_store_rollback(st);
 	return err;
 }
 

@@ -7,6 +7,8 @@
  */
 #include "core/store/store_impl.h"
 
+#include "core/store/migrations.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,7 @@ static int sqlite_open(struct cnai_store *st, int create)
 
 	if (cnai_buf_addf(&path, "%s/cnai.db", st->root) < 0)
 		return cnai_buf_oom(&path);
-	err = cnai_db_open(&st->db, path.buf, create);
+	err = cnai_migrations_open(&st->db, path.buf, create);
 	cnai_buf_release(&path);
 	return err;
 }

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +35,9 @@
 #include "core/store/lineage.h"
 #include "core/store/logger.h"
 #include "core/store/models.h"
+#include "core/store/origin.h"
 #include "core/store/runs.h"
 #include "core/util/fs.h"
-#include "core/util/git.h"
 #include "core/util/hash.h"
 #include "gpu/backend.h"
 #include "core/util/banned.h"
@@ -915,37 +914,24 @@ static double now_s(void)
 
 static int create_run(struct job *j)
 {
-	struct cnai_git_info git;
+	struct cnai_run_origin origin;
 	struct cnai_run_spec spec = { 0 };
-	struct passwd pw, *pwp = NULL;
-	char host[256] = "", pwbuf[1024];
-	char *cwd = getcwd(NULL, 0);
 	const char *env = getenv("CNAI_RUN_ID");
 	int err;
 
 	if (env && *env && !j->parent) {
 		j->own_run = 0;
-		free(cwd);
 		return cnai_run_lookup(&j->run, j->st, env);
 	}
 	j->own_run = 1;
-	cnai_git_info_read(&git, cwd ? cwd : ".");
-	gethostname(host, sizeof(host) - 1);
-	getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp);
+	cnai_run_origin_read(&origin);
 	spec.experiment = j->c->v[K_EXPERIMENT];
 	spec.name = j->c->v[K_NAME];
 	spec.command = "cnai train";
-	spec.cwd = cwd;
-	spec.host = host[0] ? host : NULL;
-	spec.user = pwp ? pwp->pw_name : getenv("USER");
-	spec.git_commit = git.commit;
-	spec.git_branch = git.branch;
-	spec.git_remote = git.remote;
-	spec.git_dirty = git.dirty;
+	cnai_run_origin_fill(&spec, &origin);
 	spec.parent = j->parent;
 	err = cnai_run_create(&j->run, j->st, &spec);
-	cnai_git_info_release(&git);
-	free(cwd);
+	cnai_run_origin_release(&origin);
 	return err;
 }
 

@@ -4,7 +4,6 @@
  * command starts, and ended with its exit status afterwards.
  */
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,8 @@
 #include "core/store/datasets.h"
 #include "core/store/lineage.h"
 #include "core/store/logger.h"
+#include "core/store/origin.h"
 #include "core/util/fs.h"
-#include "core/util/git.h"
 #include "core/util/proc.h"
 #include "core/util/banned.h"
 
@@ -249,26 +248,15 @@ static char *join_argv(int argc, char **argv)
 static int create_run(struct cnai_run **out, struct cnai_store *st,
 		      const struct run_opts *o, const char *command)
 {
-	struct cnai_git_info git;
+	struct cnai_run_origin origin;
 	struct cnai_run_spec spec = { 0 };
-	struct passwd pw, *pwp = NULL;
-	char host[256] = "", pwbuf[1024];
-	char *cwd = getcwd(NULL, 0);
 	int err;
 
-	cnai_git_info_read(&git, cwd ? cwd : ".");
-	gethostname(host, sizeof(host) - 1);
-	getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp);
+	cnai_run_origin_read(&origin);
 	spec.experiment = o->experiment;
 	spec.name = o->name;
 	spec.command = command;
-	spec.cwd = cwd;
-	spec.host = host[0] ? host : NULL;
-	spec.user = pwp ? pwp->pw_name : getenv("USER");
-	spec.git_commit = git.commit;
-	spec.git_branch = git.branch;
-	spec.git_remote = git.remote;
-	spec.git_dirty = git.dirty;
+	cnai_run_origin_fill(&spec, &origin);
 	err = cnai_run_create(out, st, &spec);
 	if (!err && (err = record_setup(st, *out, o)) < 0) {
 		/* Leave no half-made run behind. */
@@ -276,8 +264,7 @@ static int create_run(struct cnai_run **out, struct cnai_store *st,
 		cnai_run_free(*out);
 		*out = NULL;
 	}
-	cnai_git_info_release(&git);
-	free(cwd);
+	cnai_run_origin_release(&origin);
 	return err;
 }
 

@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include "core/store/blobs.h"
 #include "core/store/lineage.h"
+#include "core/store/origin.h"
 #include "core/store/runs.h"
 #include "core/util/fs.h"
 #include "core/util/hash.h"
@@ -787,13 +787,10 @@ int cnai_model_resolve(struct cnai_model_version **out, struct cnai_store *st,
 
 static char *current_user(void)
 {
-	struct passwd pw, *p = NULL;
-	char buf[1024];
+	char name[256];
 
-	getpwuid_r(getuid(), &pw, buf, sizeof(buf), &p);
-	if (p)
-		return strdup(p->pw_name);
-	return getenv("USER") ? strdup(getenv("USER")) : NULL;
+	cnai_origin_user(name, sizeof(name));
+	return name[0] ? strdup(name) : NULL;
 }
 
 static int model_id(int64_t *out, struct cnai_db *db, const char *name)

@@ -1598,8 +1598,10 @@ static int cmd_sweep(struct job *base, struct sweep_axis *ax, size_t nax,
 						cnai_error_last()->message);
 				if (st)
 					cnai_run_end(st, kids[next]->id,
-						     interrupted ? CNAI_RUN_KILLED
-						     : e < 0 ? CNAI_RUN_FAILED
+						     interrupted
+							     ? CNAI_RUN_KILLED
+						     : e < 0
+							     ? CNAI_RUN_FAILED
 							     : CNAI_RUN_FINISHED,
 						     0, 0);
 				json_decref(r);

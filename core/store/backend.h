@@ -12,11 +12,13 @@
  *
  * What goes through the table today: opening and creating the database,
  * closing it, every transaction (the modules' own included), the
- * integrity check, the checkpoint and the deployment listing. The other modules (runs.c, logger.c, query.c,
- * models.c, lineage.c, datasets.c, images.c, signatures.c,
- * blob_locations.c) still prepare SQLite statements on st->db; the plan to
- * move them behind the table, one module per step, each step keeping the
- * unit tests (tests/unit/store-*.c) green:
+ * integrity check, the checkpoint, the deployment listing and
+ * blob_locations.c's statements (backend_sqlite_blob_locations.c: the
+ * pattern for the rest). The other modules (runs.c, logger.c, query.c,
+ * models.c, lineage.c, datasets.c, images.c, signatures.c) still prepare
+ * SQLite statements on st->db. The plan to move them behind the table,
+ * one module per step, each step keeping the unit tests
+ * (tests/unit/store-*.c) green:
  *
  * 1. Move the module's statements into backend_sqlite_<module>.c as
  *    functions of the store and plain C values (the shapes the public
@@ -44,6 +46,8 @@
  */
 #ifndef CNAI_CORE_STORE_BACKEND_H
 #define CNAI_CORE_STORE_BACKEND_H
+
+#include <jansson.h>
 
 #include "core/store/store.h"
 
@@ -77,6 +81,15 @@ struct cnai_store_backend {
 	int (*deployments_foreach)(struct cnai_store *st, const char *name,
 				   cnai_store_deployment_fn fn,
 				   void *payload);
+
+	/* blob_locations.c (see blob_locations.h); add runs inside the
+	 * caller's write transaction. */
+	int (*blob_locations_add)(struct cnai_store *st, const char *registry,
+				  const char *repository,
+				  const json_t *digests);
+	int (*blob_locations_best)(char **out, struct cnai_store *st,
+				   const char *registry, const char *except,
+				   const json_t *digests);
 };
 
 /* The SQLite backend (backend_sqlite.c), the default. */

@@ -5,7 +5,7 @@
  * file holds the statements of the operations that have moved behind the
  * table so far (backend.h lists the rest and how they follow).
  */
-#include "core/store/store_impl.h"
+#include "core/store/backend_sqlite.h"
 
 #include "core/store/migrations.h"
 
@@ -130,4 +130,6 @@ const struct cnai_store_backend cnai_store_backend_sqlite = {
 	.check_integrity = sqlite_check_integrity,
 	.checkpoint = sqlite_checkpoint,
 	.deployments_foreach = sqlite_deployments_foreach,
+	.blob_locations_add = cnai_sqlite_blob_locations_add,
+	.blob_locations_best = cnai_sqlite_blob_locations_best,
 };

@@ -10,8 +10,8 @@
 #include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
-int cnai_store_layer_cache_get(struct cnai_store_cached_layer *out, struct cnai_store *st,
-			 const char *key)
+int cnai_store_layer_cache_get(struct cnai_store_cached_layer *out,
+			       struct cnai_store *st, const char *key)
 {
 	sqlite3_stmt *s = NULL;
 	int err;
@@ -39,7 +39,7 @@ int cnai_store_layer_cache_get(struct cnai_store_cached_layer *out, struct cnai_
 }
 
 int cnai_store_layer_cache_put(struct cnai_store *st, const char *key,
-			 const struct cnai_store_cached_layer *l)
+			       const struct cnai_store_cached_layer *l)
 {
 	sqlite3_stmt *s = NULL;
 	int err;

@@ -904,9 +904,10 @@ static int insert_version(int64_t *version_out, int64_t *vid_out,
 	if ((err = cnai_lineage_entity(&ent, st, CNAI_ENTITY_MODEL, manifest,
 				       label)) < 0)
 		goto cleanup;
-	if (run && ((err = cnai_lineage_entity(&run_ent, st, CNAI_ENTITY_RUN,
-					       run->uuid, run->name)) < 0 ||
-		    (err = cnai_lineage_edge(st, run_ent, ent, "produced")) < 0))
+	if (run &&
+	    ((err = cnai_lineage_entity(&run_ent, st, CNAI_ENTITY_RUN,
+					run->uuid, run->name)) < 0 ||
+	     (err = cnai_lineage_edge(st, run_ent, ent, "produced")) < 0))
 		goto cleanup;
 	*version_out = version;
 	*vid_out = vid;

@@ -165,8 +165,8 @@ static void test_migrations__missing_db_without_create(void **state)
 	struct fixture *fx = *state;
 	struct cnai_db db = { 0 };
 
-	assert_int_equal(cnai_migrations_open(&db, fixture_path(fx, "none.db"), 0),
-			 CNAI_ERROR);
+	assert_int_equal(cnai_migrations_open(&db, fixture_path(fx, "none.db"),
+					      0), CNAI_ERROR);
 	assert_non_null(strstr(fixture_errmsg(), "cannot open the database"));
 	assert_null(db.h);
 	assert_false(cnai_fs_exists(fixture_path(fx, "none.db")));

@@ -1,0 +1,23 @@
+/*
+ * The SQLite backend's files among themselves: each backend_sqlite_*.c
+ * holds one store module's statements, and backend_sqlite.c puts their
+ * functions into the operations table. Nothing outside those files
+ * includes this.
+ */
+#ifndef CNAI_CORE_STORE_BACKEND_SQLITE_H
+#define CNAI_CORE_STORE_BACKEND_SQLITE_H
+
+#include <jansson.h>
+
+#include "core/store/store_impl.h"
+
+/* backend_sqlite_blob_locations.c: see blob_locations.h. */
+int cnai_sqlite_blob_locations_add(struct cnai_store *st,
+				   const char *registry,
+				   const char *repository,
+				   const json_t *digests);
+int cnai_sqlite_blob_locations_best(char **out, struct cnai_store *st,
+				    const char *registry, const char *except,
+				    const json_t *digests);
+
+#endif

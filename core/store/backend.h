@@ -12,11 +12,12 @@
  *
  * What goes through the table today: opening and creating the database,
  * closing it, every transaction (the modules' own included), the
- * integrity check, the checkpoint, the deployment listing and
- * blob_locations.c's statements (backend_sqlite_blob_locations.c: the
+ * integrity check, the checkpoint, the deployment listing, and the
+ * statements of blob_locations.c and signatures.c
+ * (backend_sqlite_blob_locations.c, backend_sqlite_signatures.c: the
  * pattern for the rest). The other modules (runs.c, logger.c, query.c,
- * models.c, lineage.c, datasets.c, images.c, signatures.c) still prepare
- * SQLite statements on st->db. The plan to move them behind the table,
+ * models.c, lineage.c, datasets.c, images.c) still prepare SQLite
+ * statements on st->db. The plan to move them behind the table,
  * one module per step, each step keeping the unit tests
  * (tests/unit/store-*.c) green:
  *
@@ -49,6 +50,7 @@
 
 #include <jansson.h>
 
+#include "core/store/signatures.h"
 #include "core/store/store.h"
 
 #define CNAI_STORE_BACKEND_VERSION 1
@@ -90,6 +92,13 @@ struct cnai_store_backend {
 	int (*blob_locations_best)(char **out, struct cnai_store *st,
 				   const char *registry, const char *except,
 				   const json_t *digests);
+
+	/* signatures.c (see signatures.h); insert is idempotent and runs
+	 * inside the caller's write transaction. */
+	int (*signature_insert)(struct cnai_store *st,
+				const struct cnai_signature_row *row);
+	int (*signature_list)(struct cnai_signature_info **out, size_t *n,
+			      struct cnai_store *st, const char *target);
 };
 
 /* The SQLite backend (backend_sqlite.c), the default. */

@@ -132,4 +132,6 @@ const struct cnai_store_backend cnai_store_backend_sqlite = {
 	.deployments_foreach = sqlite_deployments_foreach,
 	.blob_locations_add = cnai_sqlite_blob_locations_add,
 	.blob_locations_best = cnai_sqlite_blob_locations_best,
+	.signature_insert = cnai_sqlite_signature_insert,
+	.signature_list = cnai_sqlite_signature_list,
 };

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/store/signatures.h"
 #include "core/store/store_impl.h"
 
 /* backend_sqlite_blob_locations.c: see blob_locations.h. */
@@ -19,5 +20,11 @@ int cnai_sqlite_blob_locations_add(struct cnai_store *st,
 int cnai_sqlite_blob_locations_best(char **out, struct cnai_store *st,
 				    const char *registry, const char *except,
 				    const json_t *digests);
+
+/* backend_sqlite_signatures.c: see signatures.h. */
+int cnai_sqlite_signature_insert(struct cnai_store *st,
+				 const struct cnai_signature_row *r);
+int cnai_sqlite_signature_list(struct cnai_signature_info **out, size_t *n,
+			       struct cnai_store *st, const char *target);
 
 #endif

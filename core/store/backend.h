@@ -13,11 +13,11 @@
  * What goes through the table today: opening and creating the database,
  * closing it, every transaction (the modules' own included), the
  * integrity check, the checkpoint, the deployment listing, and the
- * statements of blob_locations.c and signatures.c
- * (backend_sqlite_blob_locations.c, backend_sqlite_signatures.c: the
- * pattern for the rest). The other modules (runs.c, logger.c, query.c,
- * models.c, lineage.c, datasets.c, images.c) still prepare SQLite
- * statements on st->db. The plan to move them behind the table,
+ * statements of blob_locations.c, signatures.c and images.c
+ * (backend_sqlite_blob_locations.c, backend_sqlite_signatures.c,
+ * backend_sqlite_images.c: the pattern for the rest). The other modules
+ * (runs.c, logger.c, query.c, models.c, lineage.c, datasets.c) still
+ * prepare SQLite statements on st->db. The plan to move them behind the table,
  * one module per step, each step keeping the unit tests
  * (tests/unit/store-*.c) green:
  *
@@ -50,6 +50,7 @@
 
 #include <jansson.h>
 
+#include "core/store/images.h"
 #include "core/store/signatures.h"
 #include "core/store/store.h"
 
@@ -99,6 +100,16 @@ struct cnai_store_backend {
 				const struct cnai_signature_row *row);
 	int (*signature_list)(struct cnai_signature_info **out, size_t *n,
 			      struct cnai_store *st, const char *target);
+
+	/* images.c (see images.h); layer_cache_get answers from the row
+	 * alone, images.c checks that its blob still exists. */
+	int (*layer_cache_get)(struct cnai_store_cached_layer *out,
+			       struct cnai_store *st, const char *key);
+	int (*layer_cache_put)(struct cnai_store *st, const char *key,
+			       const struct cnai_store_cached_layer *l);
+	int (*images_of_model)(struct cnai_image_info **out, size_t *n,
+			       struct cnai_store *st,
+			       const char *model_digest);
 };
 
 /* The SQLite backend (backend_sqlite.c), the default. */

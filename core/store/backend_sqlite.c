@@ -134,4 +134,7 @@ const struct cnai_store_backend cnai_store_backend_sqlite = {
 	.blob_locations_best = cnai_sqlite_blob_locations_best,
 	.signature_insert = cnai_sqlite_signature_insert,
 	.signature_list = cnai_sqlite_signature_list,
+	.layer_cache_get = cnai_sqlite_layer_cache_get,
+	.layer_cache_put = cnai_sqlite_layer_cache_put,
+	.images_of_model = cnai_sqlite_images_of_model,
 };

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/store/images.h"
 #include "core/store/signatures.h"
 #include "core/store/store_impl.h"
 
@@ -26,5 +27,15 @@ int cnai_sqlite_signature_insert(struct cnai_store *st,
 				 const struct cnai_signature_row *r);
 int cnai_sqlite_signature_list(struct cnai_signature_info **out, size_t *n,
 			       struct cnai_store *st, const char *target);
+
+/* backend_sqlite_images.c: see images.h; get answers from the row alone
+ * (CNAI_ENOTFOUND without an error set when there is none). */
+int cnai_sqlite_layer_cache_get(struct cnai_store_cached_layer *out,
+				struct cnai_store *st, const char *key);
+int cnai_sqlite_layer_cache_put(struct cnai_store *st, const char *key,
+				const struct cnai_store_cached_layer *l);
+int cnai_sqlite_images_of_model(struct cnai_image_info **out, size_t *n,
+				struct cnai_store *st,
+				const char *model_digest);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * Tests for the store operations of core/store/store.c that go through
  * the backend table (backend.h): transactions, the integrity check, the
- * checkpoint, the deployment listing, and a run whose status the backend
- * cannot read.
+ * checkpoint, the deployment listing, the layer cache, and a run whose
+ * status the backend cannot read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "core/store/blobs.h"
+#include "core/store/images.h"
 #include "core/store/lineage.h"
 #include "core/store/runs.h"
 #include "core/store/store_impl.h"
@@ -146,6 +148,30 @@ static void test_store__unknown_run_status_is_reported(void **state)
 	cnai_run_free(r);
 }
 
+static void test_store__layer_cache_hit_needs_its_blob(void **state)
+{
+	struct fixture *fx = *state;
+	struct cnai_store_cached_layer l = { .size = 1 }, got;
+	char digest[CNAI_DIGEST_LEN];
+
+	assert_int_equal(cnai_blob_put_buffer(digest, fx->st, "x", 1), 0);
+	snprintf(l.digest, sizeof(l.digest), "%s", digest);
+	snprintf(l.diff_id, sizeof(l.diff_id), "%s", digest);
+	snprintf(l.media_type, sizeof(l.media_type), "application/x");
+	assert_int_equal(cnai_store_layer_cache_put(fx->st, "k1", &l), 0);
+	assert_int_equal(cnai_store_layer_cache_get(&got, fx->st, "k1"), 0);
+	assert_string_equal(got.digest, digest);
+	assert_string_equal(got.media_type, "application/x");
+	assert_int_equal(got.size, 1);
+	assert_int_equal(cnai_store_layer_cache_get(&got, fx->st, "k2"),
+			 CNAI_ENOTFOUND);
+	/* a row whose blob gc removed is a miss */
+	snprintf(l.digest, sizeof(l.digest), "sha256:%064d", 0);
+	assert_int_equal(cnai_store_layer_cache_put(fx->st, "k1", &l), 0);
+	assert_int_equal(cnai_store_layer_cache_get(&got, fx->st, "k1"),
+			 CNAI_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup_store, \
@@ -155,6 +181,7 @@ int main(void)
 		T(test_store__integrity_of_a_sound_store_has_no_problem),
 		T(test_store__checkpoint_empties_the_wal),
 		T(test_store__deployments_newest_first_in_any_namespace),
+		T(test_store__layer_cache_hit_needs_its_blob),
 		T(test_store__unknown_run_status_is_reported),
 	};
 #undef T

@@ -13,11 +13,10 @@
  * What goes through the table today: opening and creating the database,
  * closing it, every transaction (the modules' own included), the
  * integrity check, the checkpoint, the deployment listing, and the
- * statements of blob_locations.c, signatures.c and images.c
- * (backend_sqlite_blob_locations.c, backend_sqlite_signatures.c,
- * backend_sqlite_images.c: the pattern for the rest). The other modules
- * (runs.c, logger.c, query.c, models.c, lineage.c, datasets.c) still
- * prepare SQLite statements on st->db. The plan to move them behind the table,
+ * statements of blob_locations.c, signatures.c, images.c and datasets.c
+ * (backend_sqlite_<module>.c: the pattern for the rest). The other
+ * modules (runs.c, logger.c, query.c, models.c, lineage.c) still prepare
+ * SQLite statements on st->db. The plan to move them behind the table,
  * one module per step, each step keeping the unit tests
  * (tests/unit/store-*.c) green:
  *
@@ -50,6 +49,7 @@
 
 #include <jansson.h>
 
+#include "core/store/datasets.h"
 #include "core/store/images.h"
 #include "core/store/signatures.h"
 #include "core/store/store.h"
@@ -110,6 +110,11 @@ struct cnai_store_backend {
 	int (*images_of_model)(struct cnai_image_info **out, size_t *n,
 			       struct cnai_store *st,
 			       const char *model_digest);
+
+	/* datasets.c (see datasets.h): the row alone, idempotent on
+	 * digest, inside the caller's write transaction. */
+	int (*dataset_insert)(struct cnai_store *st,
+			      const struct cnai_store_dataset_row *d);
 };
 
 /* The SQLite backend (backend_sqlite.c), the default. */

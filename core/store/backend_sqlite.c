@@ -137,4 +137,5 @@ const struct cnai_store_backend cnai_store_backend_sqlite = {
 	.layer_cache_get = cnai_sqlite_layer_cache_get,
 	.layer_cache_put = cnai_sqlite_layer_cache_put,
 	.images_of_model = cnai_sqlite_images_of_model,
+	.dataset_insert = cnai_sqlite_dataset_insert,
 };

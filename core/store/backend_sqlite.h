@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/store/datasets.h"
 #include "core/store/images.h"
 #include "core/store/signatures.h"
 #include "core/store/store_impl.h"
@@ -37,5 +38,10 @@ int cnai_sqlite_layer_cache_put(struct cnai_store *st, const char *key,
 int cnai_sqlite_images_of_model(struct cnai_image_info **out, size_t *n,
 				struct cnai_store *st,
 				const char *model_digest);
+
+/* backend_sqlite_datasets.c: the row of cnai_store_dataset_record,
+ * idempotent on digest. */
+int cnai_sqlite_dataset_insert(struct cnai_store *st,
+			       const struct cnai_store_dataset_row *d);
 
 #endif

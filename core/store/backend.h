@@ -13,9 +13,9 @@
  * What goes through the table today: opening and creating the database,
  * closing it, every transaction (the modules' own included), the
  * integrity check, the checkpoint, the deployment listing, and the
- * statements of blob_locations.c, signatures.c, images.c and datasets.c
- * (backend_sqlite_<module>.c: the pattern for the rest). The other
- * modules (runs.c, logger.c, query.c, models.c, lineage.c) still prepare
+ * statements of blob_locations.c, signatures.c, images.c, datasets.c and
+ * lineage.c (backend_sqlite_<module>.c: the pattern for the rest). The
+ * other modules (runs.c, logger.c, query.c, models.c) still prepare
  * SQLite statements on st->db. The plan to move them behind the table,
  * one module per step, each step keeping the unit tests
  * (tests/unit/store-*.c) green:
@@ -33,9 +33,9 @@
  * 3. query.c's filter compiler emits SQL today; it becomes a parse tree
  *    (the filter grammar is the interface) and each backend compiles that
  *    tree into its own dialect.
- * 4. lineage.c's walk and runs.c's queries read inside a caller's open
- *    transaction when there is one (sqlite3_get_autocommit today); the
- *    table gains `int (*in_transaction)(struct cnai_store *)` for them.
+ * 4. runs.c's queries read inside a caller's open transaction when there
+ *    is one (sqlite3_get_autocommit today, as the SQLite lineage walk
+ *    does); once they move, that test stays inside the backend.
  * 5. When no module uses st->db any more, struct cnai_db moves out of
  *    store_impl.h into the backend's private state (`void *state` here)
  *    and db.h becomes backend_sqlite's internal header.
@@ -51,6 +51,7 @@
 
 #include "core/store/datasets.h"
 #include "core/store/images.h"
+#include "core/store/lineage.h"
 #include "core/store/signatures.h"
 #include "core/store/store.h"
 
@@ -115,6 +116,20 @@ struct cnai_store_backend {
 	 * digest, inside the caller's write transaction. */
 	int (*dataset_insert)(struct cnai_store *st,
 			      const struct cnai_store_dataset_row *d);
+
+	/* lineage.c (see lineage.h); entity and edge run inside the
+	 * caller's write transaction, walk reads in the caller's open
+	 * transaction if there is one. */
+	int (*lineage_entity)(int64_t *out, struct cnai_store *st,
+			      const char *kind, const char *ref,
+			      const char *name);
+	int (*lineage_edge)(struct cnai_store *st, int64_t src, int64_t dst,
+			    const char *relation);
+	int (*lineage_resolve)(int64_t *out, struct cnai_store *st,
+			       const char *ref);
+	int (*lineage_walk)(struct cnai_lineage_graph **out,
+			    struct cnai_store *st, int64_t start,
+			    enum cnai_lineage_dir dir, int max_depth);
 };
 
 /* The SQLite backend (backend_sqlite.c), the default. */

@@ -138,4 +138,8 @@ const struct cnai_store_backend cnai_store_backend_sqlite = {
 	.layer_cache_put = cnai_sqlite_layer_cache_put,
 	.images_of_model = cnai_sqlite_images_of_model,
 	.dataset_insert = cnai_sqlite_dataset_insert,
+	.lineage_entity = cnai_sqlite_lineage_entity,
+	.lineage_edge = cnai_sqlite_lineage_edge,
+	.lineage_resolve = cnai_sqlite_lineage_resolve,
+	.lineage_walk = cnai_sqlite_lineage_walk,
 };

@@ -11,6 +11,7 @@
 
 #include "core/store/datasets.h"
 #include "core/store/images.h"
+#include "core/store/lineage.h"
 #include "core/store/signatures.h"
 #include "core/store/store_impl.h"
 
@@ -43,5 +44,17 @@ int cnai_sqlite_images_of_model(struct cnai_image_info **out, size_t *n,
  * idempotent on digest. */
 int cnai_sqlite_dataset_insert(struct cnai_store *st,
 			       const struct cnai_store_dataset_row *d);
+
+/* backend_sqlite_lineage.c: see lineage.h. */
+int cnai_sqlite_lineage_entity(int64_t *out, struct cnai_store *st,
+			       const char *kind, const char *ref,
+			       const char *name);
+int cnai_sqlite_lineage_edge(struct cnai_store *st, int64_t src, int64_t dst,
+			     const char *relation);
+int cnai_sqlite_lineage_resolve(int64_t *out, struct cnai_store *st,
+				const char *ref);
+int cnai_sqlite_lineage_walk(struct cnai_lineage_graph **out,
+			     struct cnai_store *st, int64_t start,
+			     enum cnai_lineage_dir dir, int max_depth);
 
 #endif

@@ -13,29 +13,31 @@
  * What goes through the table today: opening and creating the database,
  * closing it, every transaction (the modules' own included), the
  * integrity check, the checkpoint, the deployment listing, and the
- * statements of blob_locations.c, signatures.c, images.c, datasets.c and
- * lineage.c (backend_sqlite_<module>.c: the pattern for the rest). The
- * other modules (runs.c, logger.c, query.c, models.c) still prepare
- * SQLite statements on st->db. The plan to move them behind the table,
- * one module per step, each step keeping the unit tests
- * (tests/unit/store-*.c) green:
+ * statements of blob_locations.c, signatures.c, images.c, datasets.c,
+ * lineage.c and runs.c (backend_sqlite_<module>.c: the pattern for the
+ * rest; query.c, the filter compiler, is SQLite's and used only by
+ * backend_sqlite_runs.c). logger.c and models.c still prepare SQLite
+ * statements on st->db. Lineage and runs moved as whole operations (a
+ * PostgreSQL backend writes its own walk and run lookup); the smaller
+ * modules as row operations. The plan for the rest, one module per step,
+ * each step keeping the unit tests (tests/unit/store-*.c) green:
  *
  * 1. Move the module's statements into backend_sqlite_<module>.c as
  *    functions of the store and plain C values (the shapes the public
- *    header already has: struct cnai_run_spec in, struct cnai_run out,
- *    enum cnai_run_status rather than its spelling), and add one pointer
- *    per such function to this table, grouped under a comment naming the
- *    module, e.g. `int (*run_insert)(struct cnai_store *, const struct
- *    cnai_run_spec *, struct cnai_run **)`.
- * 2. The module keeps what is not SQL (validation, uuid generation,
- *    blob writes, ordering of the steps, the transaction around them
- *    through st->backend->begin_write) and calls st->backend->op.
+ *    header already has: struct cnai_model_register_opts in, struct
+ *    cnai_model_version out, enums rather than their spelling), and add
+ *    one pointer per such function to this table, grouped under a
+ *    comment naming the module, e.g. `int (*model_version_insert)(...)`.
+ * 2. The module keeps what is not SQL (validation, blob and OCI writes,
+ *    ordering of the steps, the transaction around them through
+ *    cnai_store_begin_write) and calls st->backend->op.
  * 3. query.c's filter compiler emits SQL today; it becomes a parse tree
  *    (the filter grammar is the interface) and each backend compiles that
  *    tree into its own dialect.
- * 4. runs.c's queries read inside a caller's open transaction when there
- *    is one (sqlite3_get_autocommit today, as the SQLite lineage walk
- *    does); once they move, that test stays inside the backend.
+ * 4. logger.c batches a run's params, metrics and artifacts in one write
+ *    transaction and trims the WAL on commit (sqlite3_wal_hook): its
+ *    statements become ops (param/tag/metric/artifact inserts, the latest
+ *    metric upsert) and the WAL trim moves into the SQLite commit.
  * 5. When no module uses st->db any more, struct cnai_db moves out of
  *    store_impl.h into the backend's private state (`void *state` here)
  *    and db.h becomes backend_sqlite's internal header.
@@ -52,6 +54,7 @@
 #include "core/store/datasets.h"
 #include "core/store/images.h"
 #include "core/store/lineage.h"
+#include "core/store/runs.h"
 #include "core/store/signatures.h"
 #include "core/store/store.h"
 
@@ -130,6 +133,33 @@ struct cnai_store_backend {
 	int (*lineage_walk)(struct cnai_lineage_graph **out,
 			    struct cnai_store *st, int64_t start,
 			    enum cnai_lineage_dir dir, int max_depth);
+
+	/* runs.c (see runs.h). */
+	int (*run_create)(struct cnai_run **out, struct cnai_store *st,
+			  const struct cnai_run_spec *spec);
+	int (*run_lookup)(struct cnai_run **out, struct cnai_store *st,
+			  const char *ref);
+	int (*run_end)(struct cnai_store *st, int64_t run,
+		       enum cnai_run_status status, int has_exit,
+		       int exit_code);
+	int (*run_remove)(struct cnai_store *st, int64_t run);
+	int (*run_params)(struct cnai_kv **out, size_t *n,
+			  struct cnai_store *st, int64_t run);
+	int (*run_tags)(struct cnai_kv **out, size_t *n, struct cnai_store *st,
+			int64_t run);
+	int (*run_latest_metrics)(struct cnai_metric_point **out, size_t *n,
+				  struct cnai_store *st, int64_t run);
+	int (*run_metric_history)(struct cnai_metric_point **out, size_t *n,
+				  struct cnai_store *st, int64_t run,
+				  const char *key);
+	int (*run_artifacts)(struct cnai_artifact **out, size_t *n,
+			     struct cnai_store *st, int64_t run);
+	int (*run_artifact)(struct cnai_artifact *out, struct cnai_store *st,
+			    const struct cnai_run *run, const char *name);
+	int (*runs_query)(struct cnai_store *st, const struct cnai_run_query *q,
+			  cnai_run_fn fn, void *payload);
+	int (*run_inputs)(struct cnai_run_input **out, size_t *n,
+			  struct cnai_store *st, const struct cnai_run *run);
 };
 
 /* The SQLite backend (backend_sqlite.c), the default. */

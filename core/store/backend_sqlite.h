@@ -12,6 +12,7 @@
 #include "core/store/datasets.h"
 #include "core/store/images.h"
 #include "core/store/lineage.h"
+#include "core/store/runs.h"
 #include "core/store/signatures.h"
 #include "core/store/store_impl.h"
 
@@ -56,5 +57,33 @@ int cnai_sqlite_lineage_resolve(int64_t *out, struct cnai_store *st,
 int cnai_sqlite_lineage_walk(struct cnai_lineage_graph **out,
 			     struct cnai_store *st, int64_t start,
 			     enum cnai_lineage_dir dir, int max_depth);
+
+/* backend_sqlite_runs.c: see runs.h. */
+int cnai_sqlite_run_create(struct cnai_run **out, struct cnai_store *st,
+			   const struct cnai_run_spec *spec);
+int cnai_sqlite_run_lookup(struct cnai_run **out, struct cnai_store *st,
+			   const char *ref);
+int cnai_sqlite_run_end(struct cnai_store *st, int64_t run,
+			enum cnai_run_status status, int has_exit,
+			int exit_code);
+int cnai_sqlite_run_remove(struct cnai_store *st, int64_t run);
+int cnai_sqlite_run_params(struct cnai_kv **out, size_t *n,
+			   struct cnai_store *st, int64_t run);
+int cnai_sqlite_run_tags(struct cnai_kv **out, size_t *n, struct cnai_store *st,
+			 int64_t run);
+int cnai_sqlite_run_latest_metrics(struct cnai_metric_point **out, size_t *n,
+				   struct cnai_store *st, int64_t run);
+int cnai_sqlite_run_metric_history(struct cnai_metric_point **out, size_t *n,
+				   struct cnai_store *st, int64_t run,
+				   const char *key);
+int cnai_sqlite_run_artifacts(struct cnai_artifact **out, size_t *n,
+			      struct cnai_store *st, int64_t run);
+int cnai_sqlite_run_artifact(struct cnai_artifact *out, struct cnai_store *st,
+			     const struct cnai_run *run, const char *name);
+int cnai_sqlite_runs_query(struct cnai_store *st,
+			   const struct cnai_run_query *q, cnai_run_fn fn,
+			   void *payload);
+int cnai_sqlite_run_inputs(struct cnai_run_input **out, size_t *n,
+			   struct cnai_store *st, const struct cnai_run *run);
 
 #endif

@@ -170,7 +170,7 @@ static int image_is_modelcar(struct cnai_store *st, const char *digest)
 	json_t *man = NULL;
 	int modelcar = 0;
 
-	if (cnai_oci_json_read(&man, st->oci, digest) == 0)
+	if (cnai_oci_json_read(&man, cnai_store_oci(st), digest) == 0)
 		modelcar = json_object_get(json_object_get(man, "annotations"),
 					   "ai.cnai.model.name") &&
 			   json_array_size(json_object_get(man, "layers")) == 1 &&
@@ -239,7 +239,7 @@ static int resolve(char *serve, char *modelcar, size_t size,
 	int err;
 
 	*model = NULL;
-	if (cnai_oci_resolve(&d, st->oci, ref) == 0) {
+	if (cnai_oci_resolve(&d, cnai_store_oci(st), ref) == 0) {
 		char name[600];
 
 		snprintf(name, sizeof(name), "%s", ref);
@@ -368,18 +368,18 @@ static int record(struct cnai_store *st, const char *yaml, size_t len,
 
 	snprintf(label, sizeof(label), "%s/%s", ns ? ns : "default", name);
 	if ((err = cnai_blob_put_buffer(out_digest, st, yaml, len)) < 0 ||
-	    (err = cnai_db_begin_write(&st->db)) < 0)
+	    (err = cnai_store_begin_write(st)) < 0)
 		return err;
-	if ((err = cnai_lineage_entity(&ent, &st->db, CNAI_ENTITY_DEPLOYMENT,
+	if ((err = cnai_lineage_entity(&ent, st, CNAI_ENTITY_DEPLOYMENT,
 				       out_digest, label)) < 0 ||
 	    (image_digest &&
-	     ((err = cnai_lineage_entity(&img, &st->db, CNAI_ENTITY_IMAGE,
+	     ((err = cnai_lineage_entity(&img, st, CNAI_ENTITY_IMAGE,
 					 image_digest, NULL)) < 0 ||
-	      (err = cnai_lineage_edge(&st->db, img, ent, "deployed")) < 0))) {
-		cnai_db_rollback(&st->db);
+	      (err = cnai_lineage_edge(st, img, ent, "deployed")) < 0))) {
+		cnai_store_rollback(st);
 		return err;
 	}
-	return cnai_db_commit(&st->db);
+	return cnai_store_commit(st);
 }
 
 static int emit(struct cnai_ctx *ctx, struct cnai_yaml **docs, size_t n,
@@ -764,44 +764,48 @@ cleanup:
 	return err > 0 ? 0 : err;
 }
 
+struct canary_search {
+	struct cnai_store *st;
+	struct cnai_buf yaml;
+	char digest[CNAI_DIGEST_LEN];
+};
+
+/* Stops (1) at the first emission with a canary Deployment. */
+static int find_canary(const char *ref, void *payload)
+{
+	struct canary_search *c = payload;
+
+	cnai_buf_reset(&c->yaml);
+	if (cnai_blob_read(&c->yaml, c->st, ref, 16 << 20) < 0) {
+		cnai_error_clear();
+		return 0;
+	}
+	if (!strstr(c->yaml.buf, "track: canary"))
+		return 0;
+	snprintf(c->digest, sizeof(c->digest), "%s", ref);
+	return 1;
+}
+
 /* The most recent emission for `name` with canary Deployments. */
 static int last_canary(struct cnai_yaml ***docs, size_t *n,
 		       struct cnai_store *st, const char *name)
 {
-	struct cnai_buf yaml = CNAI_BUF_INIT;
-	sqlite3_stmt *s = NULL;
-	char like[200], digest[CNAI_DIGEST_LEN] = "";
+	struct canary_search c = { st, CNAI_BUF_INIT, "" };
 	int err;
 
-	snprintf(like, sizeof(like), "%%/%s", name);
-	if ((err = cnai_db_prepare(&s, &st->db,
-				   "SELECT ref FROM entities WHERE kind = "
-				   "'deployment' AND name LIKE ? ORDER BY id "
-				   "DESC")) < 0)
+	if ((err = cnai_store_deployments_foreach(st, name, find_canary,
+						  &c)) < 0) {
+		cnai_buf_release(&c.yaml);
 		return err;
-	sqlite3_bind_text(s, 1, like, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *ref = (const char *)sqlite3_column_text(s, 0);
-
-		cnai_buf_reset(&yaml);
-		if (cnai_blob_read(&yaml, st, ref, 16 << 20) < 0) {
-			cnai_error_clear();
-			continue;
-		}
-		if (strstr(yaml.buf, "track: canary")) {
-			snprintf(digest, sizeof(digest), "%s", ref);
-			break;
-		}
 	}
-	sqlite3_finalize(s);
-	if (!digest[0]) {
-		cnai_buf_release(&yaml);
+	if (!c.digest[0]) {
+		cnai_buf_release(&c.yaml);
 		return cnai_error_set(CNAI_ENOTFOUND,
 				      "no canary deployment of '%s' recorded; "
 				      "deploy one with --canary", name);
 	}
-	err = cnai_yaml_parse(docs, n, yaml.buf, yaml.len, digest);
-	cnai_buf_release(&yaml);
+	err = cnai_yaml_parse(docs, n, c.yaml.buf, c.yaml.len, c.digest);
+	cnai_buf_release(&c.yaml);
 	return err;
 }
 
@@ -893,7 +897,8 @@ static int train_job(int argc, char **argv, struct cnai_ctx *ctx)
 	if ((err = cnai_fs_read_file(&cfg, argv[optind], 1 << 20)) < 0)
 		goto cleanup;
 	/* An image in the store is referenced by digest. */
-	if (cnai_oci_resolve(&d, ctx->store->oci, o.image_override) == 0)
+	if (cnai_oci_resolve(&d, cnai_store_oci(ctx->store),
+			     o.image_override) == 0)
 		by_digest(image, sizeof(image), o.image_override, d.digest);
 	else
 		snprintf(image, sizeof(image), "%s", o.image_override);

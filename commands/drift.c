@@ -241,7 +241,7 @@ static void metric_key(char *out, size_t size, const char *col,
 static int log_metrics(struct cnai_logger *lg,
 		       const struct cnai_drift_report *r)
 {
-	int64_t now = cnai_db_now_ms();
+	int64_t now = cnai_store_now_ms();
 	char key[300];
 	size_t i;
 	int err;
@@ -271,11 +271,11 @@ static int log_metrics(struct cnai_logger *lg,
 	return cnai_logger_metric(lg, "drift.share", r->share, 0, now);
 }
 
-static int record_input(int64_t *entity, struct cnai_db *db,
+static int record_input(int64_t *entity, struct cnai_store *st,
 			const struct cnai_drift_input *in)
 {
 	char path[PATH_MAX];
-	struct cnai_dataset_row row = {
+	struct cnai_store_dataset_row row = {
 		in->digest,
 		strcmp(in->path, "<stdin>") && realpath(in->path, path)
 			? path
@@ -283,7 +283,7 @@ static int record_input(int64_t *entity, struct cnai_db *db,
 		in->schema, in->size, in->rows, in->columns,
 	};
 
-	return cnai_dataset_record(entity, db, &row, 0);
+	return cnai_store_dataset_record(entity, st, &row, 0);
 }
 
 /*
@@ -294,7 +294,6 @@ static int record_input(int64_t *entity, struct cnai_db *db,
 static int record(struct cnai_store *st, const struct cnai_drift_report *r,
 		  const char *json, const char *run_ref, const char *model_digest)
 {
-	struct cnai_db *db = &st->db;
 	struct cnai_run *run = NULL;
 	struct cnai_logger *lg = NULL;
 	char digest[CNAI_DIGEST_LEN], name[600];
@@ -308,38 +307,38 @@ static int record(struct cnai_store *st, const struct cnai_drift_report *r,
 	if ((err = cnai_blob_put_buffer(digest, st, json, strlen(json))) < 0)
 		goto done;
 	err = run ? cnai_logger_begin(&lg, st, run->id)
-		  : cnai_db_begin_write(db);
+		  : cnai_store_begin_write(st);
 	if (err < 0)
 		goto done;
 	snprintf(name, sizeof(name), "drift %s -> %s", rb ? rb + 1 : r->ref.path,
 		 cb ? cb + 1 : r->cur.path);
-	if ((err = record_input(&ref_e, db, &r->ref)) < 0 ||
-	    (err = record_input(&cur_e, db, &r->cur)) < 0 ||
-	    (err = cnai_lineage_entity(&rep_e, db, CNAI_ENTITY_DRIFT, digest,
+	if ((err = record_input(&ref_e, st, &r->ref)) < 0 ||
+	    (err = record_input(&cur_e, st, &r->cur)) < 0 ||
+	    (err = cnai_lineage_entity(&rep_e, st, CNAI_ENTITY_DRIFT, digest,
 				       name)) < 0 ||
-	    (err = cnai_lineage_edge(db, ref_e, rep_e, "reference")) < 0 ||
-	    (err = cnai_lineage_edge(db, cur_e, rep_e, "current")) < 0)
+	    (err = cnai_lineage_edge(st, ref_e, rep_e, "reference")) < 0 ||
+	    (err = cnai_lineage_edge(st, cur_e, rep_e, "current")) < 0)
 		goto fail;
 	if (model_digest) {
 		int64_t model_e;
 
-		if ((err = cnai_lineage_entity(&model_e, db, CNAI_ENTITY_MODEL,
+		if ((err = cnai_lineage_entity(&model_e, st, CNAI_ENTITY_MODEL,
 					       model_digest, NULL)) < 0 ||
-		    (err = cnai_lineage_edge(db, model_e, rep_e,
+		    (err = cnai_lineage_edge(st, model_e, rep_e,
 					     "predictions")) < 0)
 			goto fail;
 	}
 	if (run) {
-		if ((err = cnai_lineage_entity(&run_e, db, CNAI_ENTITY_RUN,
+		if ((err = cnai_lineage_entity(&run_e, st, CNAI_ENTITY_RUN,
 					       run->uuid, NULL)) < 0 ||
-		    (err = cnai_lineage_edge(db, rep_e, run_e, "metrics")) <
+		    (err = cnai_lineage_edge(st, rep_e, run_e, "metrics")) <
 			    0 ||
 		    (err = log_metrics(lg, r)) < 0)
 			goto fail;
 		err = cnai_logger_commit(lg);
 		lg = NULL;
 	} else {
-		err = cnai_db_commit(db);
+		err = cnai_store_commit(st);
 	}
 	if (err < 0)
 		goto fail;
@@ -348,7 +347,7 @@ fail:
 	if (lg)
 		cnai_logger_abort(lg);
 	else
-		cnai_db_rollback(db);
+		cnai_store_rollback(st);
 done:
 	cnai_run_free(run);
 	return err;

@@ -86,7 +86,7 @@ static int check_refs(struct fsck_state *s)
 	json_t *index = NULL;
 	int err, bad;
 
-	err = cnai_oci_index_read(&index, s->st->oci);
+	err = cnai_oci_index_read(&index, cnai_store_oci(s->st));
 	json_decref(index);
 	bad = err < 0;
 	if ((err = index_problem(s, err)) < 0)
@@ -99,24 +99,15 @@ static int check_refs(struct fsck_state *s)
 	return index_problem(s, err);
 }
 
+static int database_problem(const char *row, void *payload)
+{
+	problem(payload, "database", NULL, row);
+	return 0;
+}
+
 static int check_database(struct fsck_state *s)
 {
-	sqlite3_stmt *st = NULL;
-	const char *row;
-	int err, rc;
-
-	if ((err = cnai_db_prepare(&st, &s->st->db,
-				   "PRAGMA integrity_check")) < 0)
-		return err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row = (const char *)sqlite3_column_text(st, 0);
-		if (row && strcmp(row, "ok"))
-			problem(s, "database", NULL, row);
-	}
-	if (rc != SQLITE_DONE)
-		err = cnai_db_error(&s->st->db, "integrity check");
-	sqlite3_finalize(st);
-	return err;
+	return cnai_store_check_integrity(s->st, database_problem, s);
 }
 
 int cmd_fsck(int argc, char **argv, struct cnai_ctx *ctx)

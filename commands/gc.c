@@ -152,10 +152,9 @@ int cmd_gc(int argc, char **argv, struct cnai_ctx *ctx)
 	    (err = sort_strings(s.removed)) < 0)
 		goto cleanup;
 	/* Fold the WAL back into the database: calls skip this on close
-	 * (db.c), so gc is where it shrinks. */
+	 * (core/store/db.c), so gc is where it shrinks. */
 	if (!s.dry_run &&
-	    (err = cnai_db_exec(&ctx->store->db,
-				"PRAGMA wal_checkpoint(TRUNCATE)")) < 0)
+	    (err = cnai_store_checkpoint(ctx->store)) < 0)
 		goto cleanup;
 	n = json_array_size(s.removed);
 	if (ctx->json) {

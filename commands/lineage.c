@@ -217,12 +217,12 @@ static int resolve_start(int64_t *out, struct cnai_store *st, const char *ref)
 	    (strchr(ref, '@') || cnai_model_resolve(&v, st, ref) == 0)) {
 		if (!v && (err = cnai_model_resolve(&v, st, ref)) < 0)
 			return err;
-		err = cnai_lineage_resolve(out, &st->db, v->manifest_digest);
+		err = cnai_lineage_resolve(out, st, v->manifest_digest);
 		cnai_model_version_free(v);
 		return err;
 	}
 	cnai_error_clear();
-	return cnai_lineage_resolve(out, &st->db, ref);
+	return cnai_lineage_resolve(out, st, ref);
 }
 
 int cmd_lineage(int argc, char **argv, struct cnai_ctx *ctx)
@@ -288,7 +288,7 @@ int cmd_lineage(int argc, char **argv, struct cnai_ctx *ctx)
 						    : "no reference given",
 				      synopsis[0]);
 	if ((err = resolve_start(&start, ctx->store, argv[optind])) < 0 ||
-	    (err = cnai_lineage_walk(&g, &ctx->store->db, start, dir,
+	    (err = cnai_lineage_walk(&g, ctx->store, start, dir,
 				     (int)(depth > 100000 ? 100000 : depth))) <
 		    0)
 		return err;

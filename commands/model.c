@@ -353,7 +353,8 @@ static json_t *run_summary(struct cnai_store *st, const char *uuid)
 					    cnai_json_double(m[i].value));
 	o = json_pack("{s:s, s:o, s:s, s:o, s:o}", "run_id", run->uuid, "name",
 		      cnai_json_string_or_null(run->name), "status",
-		      run->status, "params", params, "metrics", metrics);
+		      cnai_run_status_name(run->status), "params", params,
+		      "metrics", metrics);
 	cnai_kv_free_array(p, np);
 	cnai_metric_free_array(m, nm);
 	cnai_run_free(run);
@@ -368,8 +369,8 @@ static json_t *lineage_summary(struct cnai_store *st,
 	int64_t id;
 	size_t i;
 
-	if (cnai_lineage_resolve(&id, &st->db, v->manifest_digest) == 0 &&
-	    cnai_lineage_walk(&g, &st->db, id, CNAI_LINEAGE_BOTH, 0) == 0) {
+	if (cnai_lineage_resolve(&id, st, v->manifest_digest) == 0 &&
+	    cnai_lineage_walk(&g, st, id, CNAI_LINEAGE_BOTH, 0) == 0) {
 		for (i = 1; i < g->nnodes; i++)
 			json_array_append_new(
 				g->nodes[i].depth < 0 ? up : down,

@@ -197,14 +197,14 @@ static int train_single(struct cnai_train_job *j, struct cnai_ctx *ctx)
 		cnai_notice(ctx, "%zu empty cells imputed",
 			    j->d->stats.imputed);
 	if (j->own_run &&
-	    (err = cnai_run_end(j->st, j->run->id, "FINISHED", 0, 0)) < 0)
+	    (err = cnai_run_end(j->st, j->run->id, CNAI_RUN_FINISHED, 0, 0)) < 0)
 		goto cleanup;
 	print_result(ctx, result);
 	goto cleanup;
 failed:
 	if (j->own_run)
 		cnai_run_end(j->st, j->run->id,
-			     interrupted ? "KILLED" : "FAILED", 0, 0);
+			     interrupted ? CNAI_RUN_KILLED : CNAI_RUN_FAILED, 0, 0);
 	if (interrupted) {
 		fprintf(stderr, "cnai: %s; run %s %s\n",
 			cnai_error_last()->message, j->run->uuid,

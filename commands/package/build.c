@@ -230,10 +230,10 @@ static int parse_opts(struct build_opts *o, int argc, char **argv,
 /* The store's layer cache, for the builder (struct cnai_image_cache). */
 static int cache_get(void *arg, const char *key, struct cnai_layer_info *out)
 {
-	struct cnai_cached_layer cached;
+	struct cnai_store_cached_layer cached;
 	int err;
 
-	if ((err = cnai_layer_cache_get(&cached, arg, key)) != 0)
+	if ((err = cnai_store_layer_cache_get(&cached, arg, key)) != 0)
 		return err;
 	snprintf(out->digest, sizeof(out->digest), "%s", cached.digest);
 	snprintf(out->diff_id, sizeof(out->diff_id), "%s", cached.diff_id);
@@ -244,14 +244,14 @@ static int cache_get(void *arg, const char *key, struct cnai_layer_info *out)
 static int cache_put(void *arg, const char *key,
 		     const struct cnai_layer_info *l)
 {
-	struct cnai_cached_layer cached;
+	struct cnai_store_cached_layer cached;
 
 	snprintf(cached.digest, sizeof(cached.digest), "%s", l->digest);
 	snprintf(cached.diff_id, sizeof(cached.diff_id), "%s", l->diff_id);
 	snprintf(cached.media_type, sizeof(cached.media_type), "%s",
 		 l->media_type);
 	cached.size = l->size;
-	return cnai_layer_cache_put(arg, key, &cached);
+	return cnai_store_layer_cache_put(arg, key, &cached);
 }
 
 /* What the builder needs to know of version `v`, out of the store. */
@@ -321,12 +321,12 @@ static int base_from_registry(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 	ro.platform = platform ? platform : "linux/amd64";
 	ro.progress = cnai_progress_transfer;
 	ro.progress_ctx = bar = cnai_progress_new(ctx);
-	err = cnai_registry_pull(digest, ref, st->oci, ref, &ro);
+	err = cnai_registry_pull(digest, ref, cnai_store_oci(st), ref, &ro);
 	cnai_progress_free(bar);
 	if (err < 0 || (err = cnai_image_record(st, digest, ref, NULL)) < 0 ||
 	    (err = package_record_blobs(ctx, digest, ref)) < 0)
 		return err;
-	return cnai_oci_resolve(out, st->oci, digest);
+	return cnai_oci_resolve(out, cnai_store_oci(st), digest);
 }
 
 /*
@@ -350,9 +350,9 @@ static int resolve_base(const struct cnai_oci_desc **root,
 		return 0;
 	*root = d;
 	if (cnai_image_base_is_file(o->base))
-		return cnai_image_base_import(d, st->oci, o->base,
+		return cnai_image_base_import(d, cnai_store_oci(st), o->base,
 					      o->image.compression);
-	if ((err = cnai_oci_resolve(d, st->oci, o->base)) == 0)
+	if ((err = cnai_oci_resolve(d, cnai_store_oci(st), o->base)) == 0)
 		return 0;
 	/* Not in the store: a registry reference ("host/repo:tag") is
 	 * pulled into it first, as `cnai package pull` would. */
@@ -379,7 +379,7 @@ static int build(struct cnai_oci_desc *out, struct cnai_ctx *ctx,
 	    (o->image.format != CNAI_IMAGE_ARTIFACT &&
 	     (err = resolve_base(&root, &base, ctx, o)) < 0))
 		goto cleanup;
-	err = cnai_image_build(out, ctx->store->oci, &in.m, root, o->base,
+	err = cnai_image_build(out, cnai_store_oci(ctx->store), &in.m, root, o->base,
 			       &o->image);
 cleanup:
 	model_input_release(&in, v->nfiles);
@@ -426,13 +426,13 @@ int package_build(int argc, char **argv, struct cnai_ctx *ctx)
 		goto cleanup;
 	if (!o.ntags) {
 		default_tag(tag, sizeof(tag), v, o.image.format);
-		err = cnai_oci_tag(ctx->store->oci, tag, &d,
+		err = cnai_oci_tag(cnai_store_oci(ctx->store), tag, &d,
 				   o.image.format == CNAI_IMAGE_ARTIFACT
 					   ? NULL
 					   : &plat);
 	}
 	for (i = 0; !err && i < o.ntags; i++)
-		err = cnai_oci_tag(ctx->store->oci, o.tags[i], &d,
+		err = cnai_oci_tag(cnai_store_oci(ctx->store), o.tags[i], &d,
 				   o.image.format == CNAI_IMAGE_ARTIFACT
 					   ? NULL
 					   : &plat);

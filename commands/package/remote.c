@@ -78,8 +78,8 @@ static int image_blobs(json_t **out, struct cnai_reference *r,
 	if (!(*out = json_array()))
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	if ((err = cnai_reference_parse(r, where)) < 0 ||
-	    (err = cnai_oci_resolve(&d, ctx->store->oci, digest)) < 0 ||
-	    (err = cnai_oci_walk(ctx->store->oci, &d, add_blob, *out)) < 0) {
+	    (err = cnai_oci_resolve(&d, cnai_store_oci(ctx->store), digest)) < 0 ||
+	    (err = cnai_oci_walk(cnai_store_oci(ctx->store), &d, add_blob, *out)) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -141,11 +141,11 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	o.password = password;
 	o.progress = cnai_progress_transfer;
 	o.progress_ctx = bar;
-	if ((err = cnai_oci_resolve(&d, ctx->store->oci, ref)) < 0 ||
+	if ((err = cnai_oci_resolve(&d, cnai_store_oci(ctx->store), ref)) < 0 ||
 	    (err = mount_source(&mount, ctx, d.digest, dest)) < 0)
 		goto cleanup;
 	o.mount_from = mount;
-	if ((err = cnai_registry_push(digest, ctx->store->oci, ref, dest,
+	if ((err = cnai_registry_push(digest, cnai_store_oci(ctx->store), ref, dest,
 				      &o)) < 0 ||
 	    (err = package_record_blobs(ctx, d.digest, dest)) < 0)
 		goto cleanup;
@@ -154,12 +154,12 @@ int package_push_image(struct cnai_ctx *ctx, const char *ref,
 	for (i = 0; i < 3; i++) {
 		snprintf(tag, sizeof(tag), "sha256-%.64s%s", d.digest + 7,
 			 kinds[i]);
-		if (cnai_oci_resolve(&att, ctx->store->oci, tag) < 0) {
+		if (cnai_oci_resolve(&att, cnai_store_oci(ctx->store), tag) < 0) {
 			cnai_error_clear();
 			continue;
 		}
 		retag(where, sizeof(where), dest, tag);
-		if ((err = cnai_registry_push(digest, ctx->store->oci, tag,
+		if ((err = cnai_registry_push(digest, cnai_store_oci(ctx->store), tag,
 					      where, &o)) < 0)
 			goto cleanup;
 		json_array_append_new(pushed,
@@ -298,7 +298,7 @@ int package_pull(int argc, char **argv, struct cnai_ctx *ctx)
 	ro.platform = o.platform;
 	ro.progress = cnai_progress_transfer;
 	ro.progress_ctx = bar = cnai_progress_new(ctx);
-	err = cnai_registry_pull(digest, src, ctx->store->oci, tag, &ro);
+	err = cnai_registry_pull(digest, src, cnai_store_oci(ctx->store), tag, &ro);
 	cnai_progress_free(bar);
 	if (err < 0 ||
 	    (err = cnai_image_record(ctx->store, digest, tag, NULL)) < 0 ||

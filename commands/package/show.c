@@ -74,7 +74,7 @@ int package_ls(int argc, char **argv, struct cnai_ctx *ctx)
 		return cnai_error_set(CNAI_EUSAGE, "'package ls' takes no "
 				      "arguments");
 	}
-	if ((err = cnai_oci_index_read(&index, ctx->store->oci)) < 0 ||
+	if ((err = cnai_oci_index_read(&index, cnai_store_oci(ctx->store))) < 0 ||
 	    (err = cnai_table_init(&t, 5, header)) < 0)
 		goto cleanup;
 	json_array_foreach(json_object_get(index, "manifests"), i, e) {
@@ -88,7 +88,7 @@ int package_ls(int argc, char **argv, struct cnai_ctx *ctx)
 
 		if (!tag || !digest || is_attachment(tag))
 			continue;
-		if (cnai_oci_json_read(&man, ctx->store->oci, digest) < 0) {
+		if (cnai_oci_json_read(&man, cnai_store_oci(ctx->store), digest) < 0) {
 			cnai_error_clear();
 			continue;
 		}
@@ -153,12 +153,12 @@ int package_inspect(int argc, char **argv, struct cnai_ctx *ctx)
 	if (argc - optind != 1)
 		return cnai_error_set(CNAI_EUSAGE, "usage: %s",
 				      package_usage("inspect")->synopsis[0]);
-	if ((err = cnai_oci_resolve(&d, ctx->store->oci, argv[optind])) < 0 ||
-	    (err = cnai_oci_json_read(&man, ctx->store->oci, d.digest)) < 0)
+	if ((err = cnai_oci_resolve(&d, cnai_store_oci(ctx->store), argv[optind])) < 0 ||
+	    (err = cnai_oci_json_read(&man, cnai_store_oci(ctx->store), d.digest)) < 0)
 		goto cleanup;
 	if (cnai_oci_desc_parse(&cd, json_object_get(man, "config")) == 0 &&
 	    strstr(cd.media_type, "image.config") &&
-	    (err = cnai_oci_json_read(&cfg, ctx->store->oci, cd.digest)) < 0)
+	    (err = cnai_oci_json_read(&cfg, cnai_store_oci(ctx->store), cd.digest)) < 0)
 		goto cleanup;
 	cnai_error_clear();
 	if (ctx->json) {
@@ -236,13 +236,13 @@ int package_export(int argc, char **argv, struct cnai_ctx *ctx)
 		return cnai_error_set(CNAI_EUSAGE, "--force: only with "
 				      "--docker-archive (export adds to a "
 				      "layout, it overwrites nothing there)");
-	if ((err = cnai_oci_resolve(&d, ctx->store->oci, argv[optind])) < 0)
+	if ((err = cnai_oci_resolve(&d, cnai_store_oci(ctx->store), argv[optind])) < 0)
 		return err;
 	if (archive)
-		err = cnai_image_export_archive(ctx->store->oci, &d,
+		err = cnai_image_export_archive(cnai_store_oci(ctx->store), &d,
 						argv[optind], archive, force);
 	else
-		err = cnai_image_export_layout(ctx->store->oci, &d,
+		err = cnai_image_export_layout(cnai_store_oci(ctx->store), &d,
 					       argv[optind], layout);
 	if (!err && !ctx->json)
 		printf("exported %s %s to %s\n", argv[optind], d.digest,

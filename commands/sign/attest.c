@@ -66,8 +66,8 @@ static int build_provenance(json_t **out, struct cnai_store *st,
 	int err;
 
 	*out = NULL;
-	if ((err = cnai_lineage_resolve(&id, &st->db, digest)) < 0 ||
-	    (err = cnai_lineage_walk(&g, &st->db, id, CNAI_LINEAGE_UP, 0)) < 0)
+	if ((err = cnai_lineage_resolve(&id, st, digest)) < 0 ||
+	    (err = cnai_lineage_walk(&g, st, id, CNAI_LINEAGE_UP, 0)) < 0)
 		goto cleanup;
 	json_object_set_new(ext, "image", json_string(name));
 	for (i = 1; i < g->nnodes; i++) {

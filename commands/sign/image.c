@@ -443,7 +443,7 @@ int sign_model(int argc, char **argv, struct cnai_ctx *ctx)
 		 v->manifest_digest);
 	snprintf(t.image.media_type, sizeof(t.image.media_type), "%s",
 		 CNAI_MEDIA_OCI_MANIFEST);
-	t.dir = ctx->store->oci;
+	t.dir = cnai_store_oci(ctx->store);
 	err = sign_target(ctx, &t, &o, "model_version");
 cleanup:
 	cnai_model_version_free(v);

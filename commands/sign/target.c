@@ -24,7 +24,7 @@ int sign_target_open(struct cnai_sigstore_target *t, struct cnai_ctx *ctx,
 
 	cnai_sigstore_target_init(t, ref);
 	if (ctx->store && !strchr(ref, '/')) {
-		t->dir = ctx->store->oci;
+		t->dir = cnai_store_oci(ctx->store);
 		err = cnai_oci_resolve(&t->image, t->dir, ref);
 		if (err == 0) {
 			if (!t->repo[0] || !strncmp(ref, "sha256:", 7))
@@ -37,8 +37,9 @@ int sign_target_open(struct cnai_sigstore_target *t, struct cnai_ctx *ctx,
 		if (err != CNAI_ENOTFOUND)
 			return err;
 	}
-	if (ctx->store && cnai_oci_resolve(&t->image, ctx->store->oci, ref) == 0) {
-		t->dir = ctx->store->oci;
+	if (ctx->store &&
+	    cnai_oci_resolve(&t->image, cnai_store_oci(ctx->store), ref) == 0) {
+		t->dir = cnai_store_oci(ctx->store);
 		return 0;
 	}
 	cnai_error_clear();

@@ -110,7 +110,7 @@ static const char *cell(char *buf, size_t size, const char *col,
 	if (!strcmp(col, "experiment"))
 		return r->experiment;
 	if (!strcmp(col, "status"))
-		return r->status;
+		return cnai_run_status_name(r->status);
 	if (!strcmp(col, "start"))
 		return cnai_format_time(buf, size, r->start_time), buf;
 	if (!strcmp(col, "end"))

@@ -383,7 +383,7 @@ static int log_batch(struct cnai_logger *lg, const char *file, size_t *count)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
 	const char *name = strcmp(file, "-") ? file : "<stdin>";
-	int64_t now = cnai_db_now_ms();
+	int64_t now = cnai_store_now_ms();
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
@@ -454,7 +454,7 @@ int track_log(int argc, char **argv, struct cnai_ctx *ctx)
 	struct cnai_run *run = NULL;
 	const char *run_ref = NULL, *batch = NULL;
 	size_t nitems = 0, i, count = 0;
-	int64_t now = cnai_db_now_ms();
+	int64_t now = cnai_store_now_ms();
 	int c, err = 0;
 
 	while ((c = cnai_getopt(argc, argv, ":h", longopts,

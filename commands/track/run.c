@@ -4,7 +4,6 @@
  * command starts, and ended with its exit status afterwards.
  */
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,8 @@
 #include "core/store/datasets.h"
 #include "core/store/lineage.h"
 #include "core/store/logger.h"
+#include "core/store/origin.h"
 #include "core/util/fs.h"
-#include "core/util/git.h"
 #include "core/util/proc.h"
 #include "core/util/banned.h"
 
@@ -195,19 +194,19 @@ static int record_setup(struct cnai_store *st, const struct cnai_run *run,
 		return err;
 	if ((err = log_pairs(lg, o->params, o->nparams, 1)) < 0 ||
 	    (err = log_pairs(lg, o->tags, o->ntags, 0)) < 0 ||
-	    (err = cnai_lineage_entity(&run_entity, &st->db, CNAI_ENTITY_RUN,
+	    (err = cnai_lineage_entity(&run_entity, st, CNAI_ENTITY_RUN,
 				       run->uuid, run->name)) < 0)
 		goto fail;
 	for (i = 0; i < o->ninputs; i++) {
 		const struct cnai_dataset_info *d = &o->datasets[i];
-		struct cnai_dataset_row row = {
+		struct cnai_store_dataset_row row = {
 			d->digest, realpath(o->inputs[i], path) ? path
 							       : o->inputs[i],
 			d->schema, d->size, d->is_table ? d->rows : -1,
 			d->is_table ? d->columns : -1,
 		};
 
-		if ((err = cnai_dataset_record(NULL, &st->db, &row,
+		if ((err = cnai_store_dataset_record(NULL, st, &row,
 					       run_entity)) < 0)
 			goto fail;
 	}
@@ -249,26 +248,15 @@ static char *join_argv(int argc, char **argv)
 static int create_run(struct cnai_run **out, struct cnai_store *st,
 		      const struct run_opts *o, const char *command)
 {
-	struct cnai_git_info git;
+	struct cnai_run_origin origin;
 	struct cnai_run_spec spec = { 0 };
-	struct passwd pw, *pwp = NULL;
-	char host[256] = "", pwbuf[1024];
-	char *cwd = getcwd(NULL, 0);
 	int err;
 
-	cnai_git_info_read(&git, cwd ? cwd : ".");
-	gethostname(host, sizeof(host) - 1);
-	getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp);
+	cnai_run_origin_read(&origin);
 	spec.experiment = o->experiment;
 	spec.name = o->name;
 	spec.command = command;
-	spec.cwd = cwd;
-	spec.host = host[0] ? host : NULL;
-	spec.user = pwp ? pwp->pw_name : getenv("USER");
-	spec.git_commit = git.commit;
-	spec.git_branch = git.branch;
-	spec.git_remote = git.remote;
-	spec.git_dirty = git.dirty;
+	cnai_run_origin_fill(&spec, &origin);
 	err = cnai_run_create(out, st, &spec);
 	if (!err && (err = record_setup(st, *out, o)) < 0) {
 		/* Leave no half-made run behind. */
@@ -276,8 +264,7 @@ static int create_run(struct cnai_run **out, struct cnai_store *st,
 		cnai_run_free(*out);
 		*out = NULL;
 	}
-	cnai_git_info_release(&git);
-	free(cwd);
+	cnai_run_origin_release(&origin);
 	return err;
 }
 
@@ -296,7 +283,7 @@ static int build_env(char ***out, const struct cnai_run *run,
 		    strncmp(environ[i], "CNAI_STORE=", 11))
 			env[k++] = environ[i];
 	if (asprintf(&env[k++], "CNAI_RUN_ID=%s", run->uuid) < 0 ||
-	    asprintf(&env[k++], "CNAI_STORE=%s", st->root) < 0) {
+	    asprintf(&env[k++], "CNAI_STORE=%s", cnai_store_root(st)) < 0) {
 		free(env);
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	}
@@ -339,7 +326,7 @@ static int open_capture(struct cnai_buf *path, int *fd,
 	struct cnai_buf dir = CNAI_BUF_INIT;
 	int err;
 
-	if (cnai_buf_addf(&dir, "%s/blobs/sha256", st->oci) < 0)
+	if (cnai_buf_addf(&dir, "%s/blobs/sha256", cnai_store_oci(st)) < 0)
 		return cnai_buf_oom(&dir);
 	err = cnai_fs_tmpfile(path, fd, dir.buf);
 	cnai_buf_release(&dir);
@@ -371,7 +358,7 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	struct cnai_logger *lg = NULL;
 	int out_fd = -1, err_fd = -1, help, err, status = 0;
 	char **env = NULL, *command = NULL;
-	const char *final;
+	enum cnai_run_status final;
 
 	if ((err = parse_run_opts(&o, argc, argv, "run", ctx, &help)) < 0 ||
 	    help)
@@ -396,7 +383,7 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	if (err < 0) {
 		/* The shell's convention: 127 for a command not found. */
 		status = 127;
-		final = "FAILED";
+		final = CNAI_RUN_FAILED;
 		res.exited = 1;
 		res.exit_code = 127;
 		fprintf(stderr, "cnai: error: %s\n", cnai_error_last()->message);
@@ -405,8 +392,9 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	} else {
 		status = res.exit_code;
 		final = res.term_signal || res.forwarded
-				? "KILLED"
-				: res.exit_code == 0 ? "FINISHED" : "FAILED";
+				? CNAI_RUN_KILLED
+				: res.exit_code == 0 ? CNAI_RUN_FINISHED
+						     : CNAI_RUN_FAILED;
 	}
 	if ((err = cnai_logger_begin(&lg, st, run->id)) < 0 ||
 	    (err = store_log(lg, st, out_path.buf, "stdout.log")) < 0 ||
@@ -418,8 +406,8 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 	lg = NULL;
 	if ((err = cnai_run_end(st, run->id, final, 1, res.exit_code)) < 0)
 		goto cleanup;
-	cnai_notice(ctx, "run %s %s (exit %d)", run->uuid, final,
-		    res.exit_code);
+	cnai_notice(ctx, "run %s %s (exit %d)", run->uuid,
+		    cnai_run_status_name(final), res.exit_code);
 	if ((err = print_run(ctx, st, run->uuid)) < 0)
 		goto cleanup;
 	err = CNAI_CMD_EXIT(status);
@@ -427,7 +415,7 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 end_failed:
 	if (run) {
 		cnai_logger_abort(lg);
-		cnai_run_end(st, run->id, "FAILED", 0, 0);
+		cnai_run_end(st, run->id, CNAI_RUN_FAILED, 0, 0);
 	}
 cleanup:
 	if (out_fd >= 0)
@@ -482,6 +470,7 @@ int track_end(int argc, char **argv, struct cnai_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *status = "FINISHED";
+	enum cnai_run_status end = CNAI_RUN_FINISHED;
 	struct cnai_run *run = NULL;
 	int c, err;
 
@@ -492,7 +481,7 @@ int track_end(int argc, char **argv, struct cnai_ctx *ctx)
 		else
 			return c == CNAI_OPT_HELP ? 0 : CNAI_EUSAGE;
 	}
-	if (!cnai_run_status_is_valid(status) || !strcmp(status, "RUNNING"))
+	if (cnai_run_status_parse(&end, status) < 0 || end == CNAI_RUN_RUNNING)
 		return cnai_error_set(CNAI_EUSAGE,
 				      "--status: '%s' is not FINISHED, FAILED "
 				      "or KILLED", status);
@@ -500,7 +489,7 @@ int track_end(int argc, char **argv, struct cnai_ctx *ctx)
 	    (err = track_resolve_run(&run, ctx->store,
 				     optind < argc ? argv[optind] : NULL)) < 0)
 		return err;
-	if ((err = cnai_run_end(ctx->store, run->id, status, 0, 0)) == 0)
+	if ((err = cnai_run_end(ctx->store, run->id, end, 0, 0)) == 0)
 		err = print_run(ctx, ctx->store, run->uuid);
 	cnai_run_free(run);
 	return err;

@@ -64,10 +64,12 @@ static int show_human(struct cnai_store *st, const struct cnai_run *r)
 	field("name", r->name);
 	field("experiment", r->experiment);
 	if (r->has_exit_code)
-		snprintf(buf, sizeof(buf), "%s (exit %d)", r->status,
+		snprintf(buf, sizeof(buf), "%s (exit %d)",
+			 cnai_run_status_name(r->status),
 			 r->exit_code);
 	else
-		snprintf(buf, sizeof(buf), "%s", r->status);
+		snprintf(buf, sizeof(buf), "%s",
+			 cnai_run_status_name(r->status));
 	field("status", buf);
 	cnai_format_time(buf, sizeof(buf), r->start_time);
 	field("start", buf);

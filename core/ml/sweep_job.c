@@ -71,10 +71,10 @@ static void end_failed(struct cnai_sweep_job *s)
 	size_t i;
 
 	if (s->parent)
-		cnai_run_end(s->base->st, s->parent->id, "FAILED", 0, 0);
+		cnai_run_end(s->base->st, s->parent->id, CNAI_RUN_FAILED, 0, 0);
 	for (i = 0; s->kids && i < s->total; i++)
 		if (s->kids[i])
-			cnai_run_end(s->base->st, s->kids[i]->id, "FAILED", 0,
+			cnai_run_end(s->base->st, s->kids[i]->id, CNAI_RUN_FAILED, 0,
 				     0);
 }
 
@@ -120,7 +120,7 @@ static int run_child(size_t i, void *payload)
 	j.be = NULL;
 	j.progress = NULL; /* children draw no bar */
 	/* a GPU notice is the parent's to give, once, not each child's */
-	if ((e = cnai_store_open(&st, s->base->st->root)) == 0) {
+	if ((e = cnai_store_open(&st, cnai_store_root(s->base->st))) == 0) {
 		j.st = st;
 		if ((e = cnai_backend_open(&j.be, j.c->v[CNAI_TK_DEVICE],
 					   j.c->threads, notice,
@@ -133,9 +133,9 @@ static int run_child(size_t i, void *payload)
 			    s->payload);
 	if (st)
 		cnai_run_end(st, s->kids[i]->id,
-			     j.stop && *j.stop ? "KILLED"
-			     : e < 0	       ? "FAILED"
-					       : "FINISHED",
+			     j.stop && *j.stop ? CNAI_RUN_KILLED
+			     : e < 0	       ? CNAI_RUN_FAILED
+					       : CNAI_RUN_FINISHED,
 			     0, 0);
 	json_decref(r);
 	if (j.be)
@@ -156,11 +156,11 @@ int cnai_sweep_job_run(struct cnai_sweep_job *s, int parallel)
 		return err;
 	}
 	for (i = s->started; i < s->total; i++) /* never started */
-		cnai_run_end(s->base->st, s->kids[i]->id, "KILLED", 0, 0);
+		cnai_run_end(s->base->st, s->kids[i]->id, CNAI_RUN_KILLED, 0, 0);
 	return cnai_run_end(s->base->st, s->parent->id,
-			    stop && *stop	       ? "KILLED"
-			    : s->failed == s->total ? "FAILED"
-						    : "FINISHED",
+			    stop && *stop	       ? CNAI_RUN_KILLED
+			    : s->failed == s->total ? CNAI_RUN_FAILED
+						    : CNAI_RUN_FINISHED,
 			    0, 0);
 }
 

@@ -5,7 +5,6 @@
  * or registered, so a model predict cannot load is never recorded.
  */
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +19,9 @@
 #include "core/store/lineage.h"
 #include "core/store/logger.h"
 #include "core/store/models.h"
+#include "core/store/origin.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
-#include "core/util/git.h"
 #include "core/util/hash.h"
 #include "core/util/banned.h"
 
@@ -38,37 +37,24 @@ static double now_s(void)
 
 int cnai_train_job_create_run(struct cnai_train_job *j)
 {
-	struct cnai_git_info git;
+	struct cnai_run_origin origin;
 	struct cnai_run_spec spec = { 0 };
-	struct passwd pw, *pwp = NULL;
-	char host[256] = "", pwbuf[1024];
-	char *cwd = getcwd(NULL, 0);
 	const char *env = getenv("CNAI_RUN_ID");
 	int err;
 
 	if (env && *env && !j->parent) {
 		j->own_run = 0;
-		free(cwd);
 		return cnai_run_lookup(&j->run, j->st, env);
 	}
 	j->own_run = 1;
-	cnai_git_info_read(&git, cwd ? cwd : ".");
-	gethostname(host, sizeof(host) - 1);
-	getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp);
+	cnai_run_origin_read(&origin);
 	spec.experiment = V(j->c, EXPERIMENT);
 	spec.name = V(j->c, NAME);
 	spec.command = "cnai train";
-	spec.cwd = cwd;
-	spec.host = host[0] ? host : NULL;
-	spec.user = pwp ? pwp->pw_name : getenv("USER");
-	spec.git_commit = git.commit;
-	spec.git_branch = git.branch;
-	spec.git_remote = git.remote;
-	spec.git_dirty = git.dirty;
+	cnai_run_origin_fill(&spec, &origin);
 	spec.parent = j->parent;
 	err = cnai_run_create(&j->run, j->st, &spec);
-	cnai_git_info_release(&git);
-	free(cwd);
+	cnai_run_origin_release(&origin);
 	return err;
 }
 
@@ -77,12 +63,12 @@ static int record_dataset(struct cnai_store *st, int64_t run_entity,
 			  const char *schema, const struct cnai_dtable *t)
 {
 	char real[PATH_MAX];
-	struct cnai_dataset_row row = {
+	struct cnai_store_dataset_row row = {
 		digest, realpath(path, real) ? real : path, schema, size,
 		t ? (int64_t)t->nrows : -1, t ? (int64_t)t->ncols : -1,
 	};
 
-	return cnai_dataset_record(NULL, &st->db, &row, run_entity);
+	return cnai_store_dataset_record(NULL, st, &row, run_entity);
 }
 
 /* The params of the run (with what auto chose) into an open logger. */
@@ -118,7 +104,7 @@ int cnai_train_job_record_setup(struct cnai_train_job *j)
 	if ((err = cnai_logger_begin(&lg, st, j->run->id)) < 0)
 		return err;
 	if ((err = log_params(lg, j)) < 0 ||
-	    (err = cnai_lineage_entity(&run_entity, &st->db, CNAI_ENTITY_RUN,
+	    (err = cnai_lineage_entity(&run_entity, st, CNAI_ENTITY_RUN,
 				       j->run->uuid, j->run->name)) < 0 ||
 	    (err = record_dataset(st, run_entity, V(j->c, DATA), d->digest,
 				  d->size, d->schema, d->t)) < 0 ||

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/util/fs.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 enum { CHUNK = 1 << 20 };

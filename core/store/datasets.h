@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#include "core/store/db.h"
+#include "core/store/store.h"
 
-struct cnai_dataset_row {
+struct cnai_store_dataset_row {
 	const char *digest, *path, *schema; /* schema may be NULL */
 	uint64_t size;
 	int64_t rows, columns; /* < 0: not a table */
@@ -20,7 +20,8 @@ struct cnai_dataset_row {
  * Records the dataset (idempotent on digest) and, when run_entity > 0, the
  * edge dataset -> run ("input"). Call inside a write transaction.
  */
-int cnai_dataset_record(int64_t *entity_out, struct cnai_db *db,
-			const struct cnai_dataset_row *d, int64_t run_entity);
+int cnai_store_dataset_record(int64_t *entity_out, struct cnai_store *st,
+			      const struct cnai_store_dataset_row *d,
+			      int64_t run_entity);
 
 #endif

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/store/migrations.h"
 #include "core/util/error.h"
 #include "core/util/banned.h"
 
@@ -51,7 +50,7 @@ int cnai_db_prepare(sqlite3_stmt **out, struct cnai_db *db, const char *sql)
 	return 0;
 }
 
-int cnai_db_open(struct cnai_db *db, const char *path, int create)
+int cnai_db_connect(struct cnai_db *db, const char *path, int create)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	int persist = 1, err;
@@ -76,8 +75,6 @@ int cnai_db_open(struct cnai_db *db, const char *path, int create)
 	if ((err = cnai_db_exec(db, "PRAGMA journal_mode = WAL;"
 				    "PRAGMA synchronous = NORMAL;"
 				    "PRAGMA foreign_keys = OFF;")) < 0)
-		goto fail;
-	if ((err = cnai_migrations_run(db)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -130,11 +127,6 @@ char *cnai_db_column_strdup(sqlite3_stmt *st, int col)
 	const unsigned char *s = sqlite3_column_text(st, col);
 
 	return s ? strdup((const char *)s) : NULL;
-}
-
-int cnai_db_schema_version(void)
-{
-	return cnai_migrations_latest();
 }
 
 int64_t cnai_db_now_ms(void)

@@ -16,11 +16,11 @@ struct cnai_db {
 };
 
 /*
- * Opens (create != 0: creates) the database at `path`, sets WAL mode,
- * synchronous=NORMAL, a busy timeout, and brings the schema up to date.
- * A schema newer than this binary is refused with CNAI_EINVALID.
+ * Opens (create != 0: creates) the database at `path` and sets WAL mode,
+ * synchronous=NORMAL and a busy timeout. The schema is migrations.c's
+ * (cnai_migrations_open does both). On failure *db is closed.
  */
-int cnai_db_open(struct cnai_db *db, const char *path, int create);
+int cnai_db_connect(struct cnai_db *db, const char *path, int create);
 void cnai_db_close(struct cnai_db *db);
 
 /* BEGIN IMMEDIATE: takes the write lock now, so a writer never deadlocks. */
@@ -43,9 +43,6 @@ int cnai_db_bind_text(sqlite3_stmt *st, int idx, const char *s);
  * the caller frees it.
  */
 char *cnai_db_column_strdup(sqlite3_stmt *st, int col);
-
-/* The schema version this binary writes (PRAGMA user_version). */
-int cnai_db_schema_version(void);
 
 /* Milliseconds since the epoch, the store's time unit. */
 int64_t cnai_db_now_ms(void);

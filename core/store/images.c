@@ -1,66 +1,31 @@
-/* Layer cache rows and image lineage. */
+/*
+ * The layer cache (a hit only while its blob exists) and image lineage;
+ * the rows are the backend's (backend_sqlite_images.c).
+ */
 #include "core/store/images.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/store/blobs.h"
 #include "core/store/lineage.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
-int cnai_layer_cache_get(struct cnai_cached_layer *out, struct cnai_store *st,
-			 const char *key)
+int cnai_store_layer_cache_get(struct cnai_store_cached_layer *out,
+			       struct cnai_store *st, const char *key)
 {
-	sqlite3_stmt *s = NULL;
 	int err;
 
-	if ((err = cnai_db_prepare(&s, &st->db,
-				   "SELECT digest, diff_id, size, media_type "
-				   "FROM layer_cache WHERE key = ?")) < 0)
+	if ((err = st->backend->layer_cache_get(out, st, key)) < 0)
 		return err;
-	cnai_db_bind_text(s, 1, key);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(out->digest, sizeof(out->digest), "%s",
-			 (const char *)sqlite3_column_text(s, 0));
-		snprintf(out->diff_id, sizeof(out->diff_id), "%s",
-			 (const char *)sqlite3_column_text(s, 1));
-		out->size = (uint64_t)sqlite3_column_int64(s, 2);
-		snprintf(out->media_type, sizeof(out->media_type), "%s",
-			 (const char *)sqlite3_column_text(s, 3));
-		/* gc may have removed the blob: then it is a miss. */
-		err = cnai_blob_exists(st, out->digest) ? 0 : CNAI_ENOTFOUND;
-	} else {
-		err = CNAI_ENOTFOUND;
-	}
-	sqlite3_finalize(s);
-	return err;
+	/* gc may have removed the blob: then it is a miss. */
+	return cnai_blob_exists(st, out->digest) ? 0 : CNAI_ENOTFOUND;
 }
 
-int cnai_layer_cache_put(struct cnai_store *st, const char *key,
-			 const struct cnai_cached_layer *l)
+int cnai_store_layer_cache_put(struct cnai_store *st, const char *key,
+			       const struct cnai_store_cached_layer *l)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = cnai_db_prepare(&s, &st->db,
-				   "INSERT INTO layer_cache(key, digest, "
-				   "diff_id, size, media_type, created) VALUES "
-				   "(?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
-				   "UPDATE SET digest = excluded.digest, diff_id "
-				   "= excluded.diff_id, size = excluded.size, "
-				   "media_type = excluded.media_type")) < 0)
-		return err;
-	cnai_db_bind_text(s, 1, key);
-	cnai_db_bind_text(s, 2, l->digest);
-	cnai_db_bind_text(s, 3, l->diff_id);
-	sqlite3_bind_int64(s, 4, (int64_t)l->size);
-	cnai_db_bind_text(s, 5, l->media_type);
-	sqlite3_bind_int64(s, 6, cnai_db_now_ms());
-	if (sqlite3_step(s) != SQLITE_DONE)
-		err = cnai_db_error(&st->db, "caching a layer");
-	sqlite3_finalize(s);
-	return err;
+	return st->backend->layer_cache_put(st, key, l);
 }
 
 int cnai_image_record(struct cnai_store *st, const char *image_digest,
@@ -69,18 +34,18 @@ int cnai_image_record(struct cnai_store *st, const char *image_digest,
 	int64_t img, model;
 	int err;
 
-	if ((err = cnai_db_begin_write(&st->db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
-	if ((err = cnai_lineage_entity(&img, &st->db, CNAI_ENTITY_IMAGE,
+	if ((err = cnai_lineage_entity(&img, st, CNAI_ENTITY_IMAGE,
 				       image_digest, tag)) < 0 ||
 	    (model_digest &&
-	     ((err = cnai_lineage_entity(&model, &st->db, CNAI_ENTITY_MODEL,
+	     ((err = cnai_lineage_entity(&model, st, CNAI_ENTITY_MODEL,
 					 model_digest, NULL)) < 0 ||
-	      (err = cnai_lineage_edge(&st->db, model, img, "packaged")) < 0))) {
-		cnai_db_rollback(&st->db);
+	      (err = cnai_lineage_edge(st, model, img, "packaged")) < 0))) {
+		cnai_store_rollback(st);
 		return err;
 	}
-	return cnai_db_commit(&st->db);
+	return cnai_store_commit(st);
 }
 
 void cnai_image_info_free_array(struct cnai_image_info *a, size_t n)
@@ -95,36 +60,5 @@ void cnai_image_info_free_array(struct cnai_image_info *a, size_t n)
 int cnai_images_of_model(struct cnai_image_info **out, size_t *n,
 			 struct cnai_store *st, const char *model_digest)
 {
-	struct cnai_image_info *a = NULL, *g;
-	sqlite3_stmt *s = NULL;
-	size_t count = 0;
-	int err;
-
-	*out = NULL;
-	*n = 0;
-	if ((err = cnai_db_prepare(
-		     &s, &st->db,
-		     "SELECT i.ref, i.name, e.created FROM entities m JOIN "
-		     "edges e ON e.src = m.id AND e.relation = 'packaged' JOIN "
-		     "entities i ON i.id = e.dst AND i.kind = 'image' WHERE "
-		     "m.kind = 'model_version' AND m.ref = ? ORDER BY "
-		     "e.created DESC, i.id DESC")) < 0)
-		return err;
-	cnai_db_bind_text(s, 1, model_digest);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (!(g = realloc(a, (count + 1) * sizeof(*a)))) {
-			err = cnai_error_set(CNAI_ERROR, "out of memory");
-			break;
-		}
-		a = g;
-		snprintf(a[count].digest, sizeof(a[count].digest), "%s",
-			 (const char *)sqlite3_column_text(s, 0));
-		a[count].name = cnai_db_column_strdup(s, 1);
-		a[count].created = sqlite3_column_int64(s, 2);
-		count++;
-	}
-	sqlite3_finalize(s);
-	*out = a;
-	*n = count;
-	return err;
+	return st->backend->images_of_model(out, n, st, model_digest);
 }

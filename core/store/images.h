@@ -11,16 +11,16 @@
 
 #include "core/store/store.h"
 
-struct cnai_cached_layer {
+struct cnai_store_cached_layer {
 	char digest[72], diff_id[72], media_type[128];
 	uint64_t size;
 };
 
 /* The cached layer for `key` whose blob still exists; CNAI_ENOTFOUND. */
-int cnai_layer_cache_get(struct cnai_cached_layer *out, struct cnai_store *st,
-			 const char *key);
-int cnai_layer_cache_put(struct cnai_store *st, const char *key,
-			 const struct cnai_cached_layer *l);
+int cnai_store_layer_cache_get(struct cnai_store_cached_layer *out,
+			       struct cnai_store *st, const char *key);
+int cnai_store_layer_cache_put(struct cnai_store *st, const char *key,
+			       const struct cnai_store_cached_layer *l);
 
 /*
  * Records an image built from a model version (lineage: model_version ->

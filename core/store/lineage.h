@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/store/db.h"
+#include "core/store/store.h"
 
 #define CNAI_ENTITY_DATASET "dataset"
 #define CNAI_ENTITY_RUN "run"
@@ -26,10 +26,10 @@
  * Adds the entity (kind, ref) if new, updating its name when one is given;
  * its id goes to *out. Call inside the caller's write transaction.
  */
-int cnai_lineage_entity(int64_t *out, struct cnai_db *db, const char *kind,
-			const char *ref, const char *name);
+int cnai_lineage_entity(int64_t *out, struct cnai_store *st,
+			const char *kind, const char *ref, const char *name);
 /* Adds the edge src -> dst (idempotent). */
-int cnai_lineage_edge(struct cnai_db *db, int64_t src, int64_t dst,
+int cnai_lineage_edge(struct cnai_store *st, int64_t src, int64_t dst,
 		      const char *relation);
 
 struct cnai_lineage_node {
@@ -63,14 +63,15 @@ enum cnai_lineage_dir {
  * "sha256:"), or an entity's name. CNAI_ENOTFOUND or CNAI_EAMBIGUOUS
  * (listing candidates).
  */
-int cnai_lineage_resolve(int64_t *out, struct cnai_db *db, const char *ref);
+int cnai_lineage_resolve(int64_t *out, struct cnai_store *st,
+			 const char *ref);
 
 /*
  * Walks from `start` in `dir` up to `max_depth` edges (<= 0: no limit) and
  * returns the nodes reached (each once, at its shortest distance) and the
  * edges between them. Free with cnai_lineage_graph_free.
  */
-int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_db *db,
+int cnai_lineage_walk(struct cnai_lineage_graph **out, struct cnai_store *st,
 		      int64_t start, enum cnai_lineage_dir dir, int max_depth);
 void cnai_lineage_graph_free(struct cnai_lineage_graph *g);
 /* Index of node `id` in g->nodes, or -1. */

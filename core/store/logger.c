@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/store/lineage.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 struct latest {
@@ -89,7 +90,7 @@ void cnai_logger_abort(struct cnai_logger *lg)
 {
 	if (!lg)
 		return;
-	cnai_db_rollback(&lg->st->db);
+	cnai_store_rollback(lg->st);
 	logger_free(lg);
 }
 
@@ -97,7 +98,6 @@ int cnai_logger_begin(struct cnai_logger **out, struct cnai_store *st,
 		      int64_t run)
 {
 	struct cnai_logger *lg = calloc(1, sizeof(*lg));
-	struct cnai_db *db = &st->db;
 	int err;
 
 	*out = NULL;
@@ -105,7 +105,7 @@ int cnai_logger_begin(struct cnai_logger **out, struct cnai_store *st,
 		return cnai_error_set(CNAI_ERROR, "out of memory");
 	lg->st = st;
 	lg->run = run;
-	if ((err = cnai_db_begin_write(db)) < 0) {
+	if ((err = cnai_store_begin_write(st)) < 0) {
 		logger_free(lg);
 		return err;
 	}
@@ -292,15 +292,15 @@ static int artifact_lineage(struct cnai_logger *lg, const char *name,
 		return err;
 	sqlite3_bind_int64(st, 1, lg->run);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		err = cnai_lineage_entity(&run_e, db, CNAI_ENTITY_RUN,
+		err = cnai_lineage_entity(&run_e, lg->st, CNAI_ENTITY_RUN,
 					  (const char *)sqlite3_column_text(st, 0),
 					  (const char *)sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	if (err < 0 || !run_e ||
-	    (err = cnai_lineage_entity(&art_e, db, CNAI_ENTITY_ARTIFACT,
+	    (err = cnai_lineage_entity(&art_e, lg->st, CNAI_ENTITY_ARTIFACT,
 				       digest, name)) < 0)
 		return err;
-	return cnai_lineage_edge(db, run_e, art_e, "logged");
+	return cnai_lineage_edge(lg->st, run_e, art_e, "logged");
 }
 
 int cnai_logger_artifact(struct cnai_logger *lg, const char *name,
@@ -406,7 +406,7 @@ int cnai_logger_commit(struct cnai_logger *lg)
 	 * keeps no state, so it may outlive the logger. */
 	sqlite3_wal_hook(lg->st->db.h, wal_trim, NULL);
 	if ((err = flush_latest(lg)) < 0 ||
-	    (err = cnai_db_commit(&lg->st->db)) < 0) {
+	    (err = cnai_store_commit(lg->st)) < 0) {
 		cnai_logger_abort(lg);
 		return err;
 	}

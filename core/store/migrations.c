@@ -216,6 +216,17 @@ static int check_not_newer(struct cnai_db *db, int version)
 	return 0;
 }
 
+int cnai_migrations_open(struct cnai_db *db, const char *path, int create)
+{
+	int err;
+
+	if ((err = cnai_db_connect(db, path, create)) < 0)
+		return err;
+	if ((err = cnai_migrations_run(db)) < 0)
+		cnai_db_close(db);
+	return err;
+}
+
 int cnai_migrations_run(struct cnai_db *db)
 {
 	char sql[64];

@@ -8,7 +8,13 @@
 
 #include "core/store/db.h"
 
-/* The version the newest migration produces. */
+/*
+ * cnai_db_connect, then cnai_migrations_run: the database at `path`,
+ * ready for this binary. A schema newer than this binary is refused with
+ * CNAI_EINVALID. On failure *db is closed.
+ */
+int cnai_migrations_open(struct cnai_db *db, const char *path, int create);
+/* The version the newest migration produces (PRAGMA user_version). */
 int cnai_migrations_latest(void);
 /*
  * Brings the database up to the latest version. Refuses, with a message

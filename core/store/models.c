@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +23,11 @@
 
 #include "core/store/blobs.h"
 #include "core/store/lineage.h"
+#include "core/store/origin.h"
 #include "core/store/runs.h"
 #include "core/util/fs.h"
 #include "core/util/hash.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 enum { MAX_FILES = 100000, MAX_DEPTH = 32 };
@@ -786,13 +787,10 @@ int cnai_model_resolve(struct cnai_model_version **out, struct cnai_store *st,
 
 static char *current_user(void)
 {
-	struct passwd pw, *p = NULL;
-	char buf[1024];
+	char name[256];
 
-	getpwuid_r(getuid(), &pw, buf, sizeof(buf), &p);
-	if (p)
-		return strdup(p->pw_name);
-	return getenv("USER") ? strdup(getenv("USER")) : NULL;
+	cnai_origin_user(name, sizeof(name));
+	return name[0] ? strdup(name) : NULL;
 }
 
 static int model_id(int64_t *out, struct cnai_db *db, const char *name)
@@ -826,12 +824,13 @@ static int step_once(struct cnai_db *db, sqlite3_stmt *s, const char *what)
 
 /* Rows for the version, its files and tags, and its lineage. */
 static int insert_version(int64_t *version_out, int64_t *vid_out,
-			  struct cnai_db *db, int64_t model, const char *name,
-			  const char *manifest, const char *config,
-			  const char *flavor,
+			  struct cnai_store *st, int64_t model,
+			  const char *name, const char *manifest,
+			  const char *config, const char *flavor,
 			  const struct cnai_model_register_opts *o,
 			  const struct cnai_run *run, const struct file_list *l)
 {
+	struct cnai_db *db = &st->db;
 	sqlite3_stmt *s = NULL;
 	char *user = current_user(), label[200];
 	int64_t version = 0, vid, ent, run_ent;
@@ -902,12 +901,13 @@ static int insert_version(int64_t *version_out, int64_t *vid_out,
 	if (err < 0)
 		goto cleanup;
 	snprintf(label, sizeof(label), "%s@%lld", name, (long long)version);
-	if ((err = cnai_lineage_entity(&ent, db, CNAI_ENTITY_MODEL, manifest,
+	if ((err = cnai_lineage_entity(&ent, st, CNAI_ENTITY_MODEL, manifest,
 				       label)) < 0)
 		goto cleanup;
-	if (run && ((err = cnai_lineage_entity(&run_ent, db, CNAI_ENTITY_RUN,
-					       run->uuid, run->name)) < 0 ||
-		    (err = cnai_lineage_edge(db, run_ent, ent, "produced")) < 0))
+	if (run &&
+	    ((err = cnai_lineage_entity(&run_ent, st, CNAI_ENTITY_RUN,
+					run->uuid, run->name)) < 0 ||
+	     (err = cnai_lineage_edge(st, run_ent, ent, "produced")) < 0))
 		goto cleanup;
 	*version_out = version;
 	*vid_out = vid;
@@ -996,27 +996,27 @@ int cnai_model_register(struct cnai_model_version **out, int *created,
 	flavor = o->flavor ? o->flavor : guess_flavor(&l);
 	if ((err = build_manifest(manifest, config, st, name, flavor, &l)) < 0)
 		goto cleanup;
-	if ((err = cnai_db_begin_write(&st->db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		goto cleanup;
 	if ((err = model_id(&model, &st->db, name)) < 0)
 		goto rollback;
 	err = fetch_one(out, &st->db, "m.name = ?1 AND v.manifest = ?3", name,
 			0, manifest);
 	if (err == 0) {
-		cnai_db_rollback(&st->db);
+		cnai_store_rollback(st);
 		goto cleanup; /* identical content: the existing version */
 	}
 	if (err != CNAI_ENOTFOUND)
 		goto rollback;
-	if ((err = insert_version(&version, &vid, &st->db, model, name,
+	if ((err = insert_version(&version, &vid, st, model, name,
 				  manifest, config, flavor, o, run, &l)) < 0 ||
-	    (err = cnai_db_commit(&st->db)) < 0)
+	    (err = cnai_store_commit(st)) < 0)
 		goto rollback;
 	*created = 1;
 	err = fetch_one(out, &st->db, "v.id = ?2", NULL, vid, NULL);
 	goto cleanup;
 rollback:
-	cnai_db_rollback(&st->db);
+	cnai_store_rollback(st);
 cleanup:
 	cnai_run_free(run);
 	file_list_release(&l);
@@ -1226,7 +1226,7 @@ int cnai_model_alias_set(struct cnai_store *st, const char *name,
 				      "'%s' is not a valid alias (a lowercase "
 				      "letter, then letters, digits, '_', '-'; "
 				      "not 'latest')", alias);
-	if ((err = cnai_db_begin_write(db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = lookup_model_id(&model, db, name)) < 0)
 		goto fail;
@@ -1255,10 +1255,10 @@ int cnai_model_alias_set(struct cnai_store *st, const char *name,
 	    (err = record_alias_event(db, model, alias, version)) < 0)
 		goto fail;
 	sqlite3_finalize(s);
-	return cnai_db_commit(db);
+	return cnai_store_commit(st);
 fail:
 	sqlite3_finalize(s);
-	cnai_db_rollback(db);
+	cnai_store_rollback(st);
 	return err;
 }
 
@@ -1270,7 +1270,7 @@ int cnai_model_alias_remove(struct cnai_store *st, const char *name,
 	int64_t model = 0;
 	int err;
 
-	if ((err = cnai_db_begin_write(db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = lookup_model_id(&model, db, name)) < 0 ||
 	    (err = cnai_db_prepare(&s, db,
@@ -1290,10 +1290,10 @@ int cnai_model_alias_remove(struct cnai_store *st, const char *name,
 	if ((err = record_alias_event(db, model, alias, 0)) < 0)
 		goto fail;
 	sqlite3_finalize(s);
-	return cnai_db_commit(db);
+	return cnai_store_commit(st);
 fail:
 	sqlite3_finalize(s);
-	cnai_db_rollback(db);
+	cnai_store_rollback(st);
 	return err;
 }
 
@@ -1364,7 +1364,7 @@ int cnai_model_version_remove(struct cnai_store *st,
 	size_t i;
 	int err;
 
-	if ((err = cnai_db_begin_write(db)) < 0)
+	if ((err = cnai_store_begin_write(st)) < 0)
 		return err;
 	if ((err = lookup_model_id(&model, db, v->name)) < 0 ||
 	    (err = cnai_db_prepare(&s, db,
@@ -1411,10 +1411,10 @@ int cnai_model_version_remove(struct cnai_store *st,
 	if (err < 0)
 		goto fail;
 	cnai_buf_release(&names);
-	return cnai_db_commit(db);
+	return cnai_store_commit(st);
 fail:
 	sqlite3_finalize(s);
-	cnai_db_rollback(db);
+	cnai_store_rollback(st);
 	cnai_buf_release(&names);
 	return err;
 }

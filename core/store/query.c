@@ -30,6 +30,7 @@
 
 #include "core/util/buf.h"
 #include "core/util/error.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 enum {

@@ -11,6 +11,7 @@
 
 #include "core/store/blobs.h"
 #include "core/util/fs.h"
+#include "core/store/store_impl.h"
 #include "core/util/banned.h"
 
 /* Manifests and indexes are small; a larger "manifest" is not one. */

@@ -14,12 +14,31 @@
 #define CNAI_RUN_UUID_LEN 32
 #define CNAI_RUN_MIN_PREFIX 4
 
+/*
+ * A run's state. Each backend chooses how a status is spelled in its
+ * tables; cnai_run_status_name() is the spelling users see and type.
+ */
+enum cnai_run_status {
+	CNAI_RUN_RUNNING,
+	CNAI_RUN_FINISHED,
+	CNAI_RUN_FAILED,
+	CNAI_RUN_KILLED,
+};
+
+/* "RUNNING", "FINISHED", "FAILED" or "KILLED"; a static string. */
+const char *cnai_run_status_name(enum cnai_run_status status);
+/*
+ * The status named `s` (exactly as cnai_run_status_name spells it) into
+ * *out; CNAI_EINVALID, with no error set, for anything else.
+ */
+int cnai_run_status_parse(enum cnai_run_status *out, const char *s);
+
 struct cnai_run {
 	int64_t id;                       /* the database's id */
 	char uuid[CNAI_RUN_UUID_LEN + 1]; /* what users see */
 	char *experiment;
 	char *name;
-	char *status; /* RUNNING, FINISHED, FAILED, KILLED */
+	enum cnai_run_status status;
 	int64_t start_time, end_time;  /* ms; end_time 0 while running */
 	int has_exit_code, exit_code;
 	char *command, *cwd, *host, *user;
@@ -48,13 +67,11 @@ int cnai_run_create(struct cnai_run **out, struct cnai_store *st,
 int cnai_run_lookup(struct cnai_run **out, struct cnai_store *st,
 		    const char *ref);
 /* Sets status, end time and (has_exit) exit code. */
-int cnai_run_end(struct cnai_store *st, int64_t run, const char *status,
-		 int has_exit, int exit_code);
+int cnai_run_end(struct cnai_store *st, int64_t run,
+		 enum cnai_run_status status, int has_exit, int exit_code);
 /* Deletes a run and everything logged to it (blobs stay until gc). */
 int cnai_run_remove(struct cnai_store *st, int64_t run);
 void cnai_run_free(struct cnai_run *r);
-/* 1 if s is one of the four statuses. */
-int cnai_run_status_is_valid(const char *s);
 
 struct cnai_kv {
 	char *key, *value;

@@ -3,7 +3,7 @@
  * first and the database last, so a `.cnai/cnai.db` only exists in a store
  * whose layout is complete; an interrupted init can simply be re-run.
  */
-#include "core/store/store.h"
+#include "core/store/store_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -123,7 +123,7 @@ static int write_new(const char *root, const char *rel, const char *text)
 int cnai_store_init(struct cnai_buf *root_out, const char *dir, int *created)
 {
 	struct cnai_buf root = CNAI_BUF_INIT, path = CNAI_BUF_INIT;
-	struct cnai_db db = { 0 };
+	struct cnai_store st = { 0 };
 	int err;
 
 	*created = 0;
@@ -153,14 +153,11 @@ int cnai_store_init(struct cnai_buf *root_out, const char *dir, int *created)
 	    (err = write_new(root.buf, "oci/index.json", oci_index)) < 0 ||
 	    (err = write_new(root.buf, "config", default_config)) < 0)
 		goto cleanup;
-	cnai_buf_reset(&path);
-	if (cnai_buf_addf(&path, "%s/cnai.db", root.buf) < 0) {
-		err = cnai_buf_oom(&path);
+	st.root = root.buf;
+	st.backend = &cnai_store_backend_sqlite;
+	if ((err = st.backend->open(&st, 1)) < 0)
 		goto cleanup;
-	}
-	if ((err = cnai_db_open(&db, path.buf, 1)) < 0)
-		goto cleanup;
-	cnai_db_close(&db);
+	st.backend->close(&st);
 	*created = 1;
 	err = cnai_buf_add(root_out, root.buf, root.len);
 cleanup:
@@ -184,13 +181,16 @@ int cnai_store_open(struct cnai_store **out, const char *root)
 		goto fail;
 	}
 	st->oci = cnai_buf_detach(&path);
-	if (cnai_buf_addf(&path, "%s/cnai.db", root) < 0) {
-		err = cnai_buf_oom(&path);
+	st->backend = &cnai_store_backend_sqlite;
+	if (st->backend->version != CNAI_STORE_BACKEND_VERSION) {
+		err = cnai_error_set(CNAI_ERROR, "store backend '%s' has "
+				     "interface version %u, not %u",
+				     st->backend->name, st->backend->version,
+				     CNAI_STORE_BACKEND_VERSION);
 		goto fail;
 	}
-	if ((err = cnai_db_open(&st->db, path.buf, 0)) < 0)
+	if ((err = st->backend->open(st, 0)) < 0)
 		goto fail;
-	cnai_buf_release(&path);
 	*out = st;
 	return 0;
 fail:
@@ -203,10 +203,26 @@ void cnai_store_free(struct cnai_store *st)
 {
 	if (!st)
 		return;
-	cnai_db_close(&st->db);
+	if (st->backend)
+		st->backend->close(st);
 	free(st->root);
 	free(st->oci);
 	free(st);
+}
+
+const char *cnai_store_root(const struct cnai_store *st)
+{
+	return st->root;
+}
+
+const char *cnai_store_oci(const struct cnai_store *st)
+{
+	return st->oci;
+}
+
+int64_t cnai_store_now_ms(void)
+{
+	return cnai_db_now_ms();
 }
 
 int cnai_store_path(struct cnai_buf *out, const struct cnai_store *st,
@@ -215,4 +231,36 @@ int cnai_store_path(struct cnai_buf *out, const struct cnai_store *st,
 	if (cnai_buf_addf(out, "%s/%s", st->root, rel) < 0)
 		return cnai_buf_oom(out);
 	return 0;
+}
+
+int cnai_store_begin_write(struct cnai_store *st)
+{
+	return st->backend->begin_write(st);
+}
+
+int cnai_store_commit(struct cnai_store *st)
+{
+	return st->backend->commit(st);
+}
+
+void cnai_store_rollback(struct cnai_store *st)
+{
+	st->backend->rollback(st);
+}
+
+int cnai_store_check_integrity(struct cnai_store *st,
+			       cnai_store_problem_fn fn, void *payload)
+{
+	return st->backend->check_integrity(st, fn, payload);
+}
+
+int cnai_store_checkpoint(struct cnai_store *st)
+{
+	return st->backend->checkpoint(st);
+}
+
+int cnai_store_deployments_foreach(struct cnai_store *st, const char *name,
+				   cnai_store_deployment_fn fn, void *payload)
+{
+	return st->backend->deployments_foreach(st, name, fn, payload);
 }

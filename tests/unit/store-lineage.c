@@ -23,9 +23,8 @@
 
 #include <cmocka.h>
 
-#include "core/store/db.h"
 #include "core/store/lineage.h"
-#include "core/store/store.h"
+#include "core/store/store_impl.h"
 #include "core/util/buf.h"
 #include "core/util/error.h"
 #include "tests/unit/fixture.h"
@@ -71,7 +70,7 @@ static const int small_edges[][2] = {
 static int setup(void **state)
 {
 	struct gfixture *gf;
-	struct cnai_db *db;
+	struct cnai_store *s;
 	size_t i;
 
 	if (fixture_setup_store(state) < 0)
@@ -79,23 +78,23 @@ static int setup(void **state)
 	if (!(gf = realloc(*state, sizeof(*gf))))
 		return -1;
 	*state = gf;
-	db = &gf->base.st->db;
-	if (cnai_db_begin_write(db) < 0)
+	s = gf->base.st;
+	if (cnai_store_begin_write(s) < 0)
 		return -1;
 	for (i = 0; i < NSMALL; i++)
-		if (cnai_lineage_entity(&gf->id[i], db, small[i].kind,
+		if (cnai_lineage_entity(&gf->id[i], s, small[i].kind,
 					small[i].ref, small[i].name) < 0)
 			return -1;
 	for (i = 0; i < sizeof(small_edges) / sizeof(*small_edges); i++)
-		if (cnai_lineage_edge(db, gf->id[small_edges[i][0]],
+		if (cnai_lineage_edge(s, gf->id[small_edges[i][0]],
 				      gf->id[small_edges[i][1]], "made") < 0)
 			return -1;
-	return cnai_db_commit(db);
+	return cnai_store_commit(s);
 }
 
-static struct cnai_db *db_of(struct gfixture *gf)
+static struct cnai_store *store_of(struct gfixture *gf)
 {
-	return &gf->base.st->db;
+	return gf->base.st;
 }
 
 /*
@@ -128,7 +127,7 @@ static char *describe(struct gfixture *gf, int start,
 	char *edges[64];
 	size_t i, k;
 
-	if (cnai_lineage_walk(&g, db_of(gf), gf->id[start], dir, depth) < 0)
+	if (cnai_lineage_walk(&g, store_of(gf), gf->id[start], dir, depth) < 0)
 		fail_msg("walk: %s", fixture_errmsg());
 	assert_int_equal(g->nodes[0].id, gf->id[start]);
 	/* nodes in the order of the letters, so the text is stable */
@@ -173,31 +172,31 @@ static char *describe(struct gfixture *gf, int start,
 static void test_lineage__entity_upsert_returns_same_id(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 	sqlite3_stmt *st = NULL;
 	int64_t id = 0, again = 0;
 
-	assert_int_equal(cnai_db_begin_write(db), 0);
-	assert_int_equal(cnai_lineage_entity(&id, db, CNAI_ENTITY_RUN,
+	assert_int_equal(cnai_store_begin_write(s), 0);
+	assert_int_equal(cnai_lineage_entity(&id, s, CNAI_ENTITY_RUN,
 					     small[R1].ref, NULL),
 			 0);
 	assert_int_equal(id, gf->id[R1]);
 	/* a name given later replaces it; NULL keeps it */
-	assert_int_equal(cnai_lineage_entity(&again, db, CNAI_ENTITY_RUN,
+	assert_int_equal(cnai_lineage_entity(&again, s, CNAI_ENTITY_RUN,
 					     small[R1].ref, "refit"),
 			 0);
 	assert_int_equal(again, id);
 	/* the same ref as another kind is another entity */
-	assert_int_equal(cnai_lineage_entity(&again, db, CNAI_ENTITY_MODEL,
+	assert_int_equal(cnai_lineage_entity(&again, s, CNAI_ENTITY_MODEL,
 					     small[R1].ref, NULL),
 			 0);
 	assert_true(again != id);
 	/* edges are idempotent */
-	assert_int_equal(cnai_lineage_edge(db, gf->id[D1], gf->id[R1],
+	assert_int_equal(cnai_lineage_edge(s, gf->id[D1], gf->id[R1],
 					   "made"),
 			 0);
-	assert_int_equal(cnai_db_commit(db), 0);
-	assert_int_equal(cnai_db_prepare(&st, db,
+	assert_int_equal(cnai_store_commit(s), 0);
+	assert_int_equal(cnai_db_prepare(&st, &s->db,
 					 "SELECT name, (SELECT count(*) FROM "
 					 "entities), (SELECT count(*) FROM "
 					 "edges) FROM entities WHERE id = ?"),
@@ -255,38 +254,38 @@ static void test_lineage__walk_both(void **state)
 static void test_lineage__walk_inside_a_write_transaction(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 	int64_t extra;
 
 	/* sees the caller's uncommitted entity, and leaves the transaction
 	 * open for the caller to commit */
-	assert_int_equal(cnai_db_begin_write(db), 0);
-	assert_int_equal(cnai_lineage_entity(&extra, db, CNAI_ENTITY_DRIFT,
+	assert_int_equal(cnai_store_begin_write(s), 0);
+	assert_int_equal(cnai_lineage_entity(&extra, s, CNAI_ENTITY_DRIFT,
 					     "drift-1", NULL),
 			 0);
-	assert_int_equal(cnai_lineage_edge(db, gf->id[DEP], extra, "made"), 0);
+	assert_int_equal(cnai_lineage_edge(s, gf->id[DEP], extra, "made"), 0);
 	CHECK_WALK(gf, I, CNAI_LINEAGE_DOWN, 1, "i:0 s:1 dep:1 | i>dep i>s");
 	{
 		struct cnai_lineage_graph *g = NULL;
 
-		assert_int_equal(cnai_lineage_walk(&g, db, gf->id[DEP],
+		assert_int_equal(cnai_lineage_walk(&g, s, gf->id[DEP],
 						   CNAI_LINEAGE_DOWN, 0),
 				 0);
 		assert_int_equal(g->nnodes, 2);
 		cnai_lineage_graph_free(g);
 	}
-	assert_int_equal(sqlite3_get_autocommit(db->h), 0);
-	assert_int_equal(cnai_db_commit(db), 0);
+	assert_int_equal(sqlite3_get_autocommit(s->db.h), 0);
+	assert_int_equal(cnai_store_commit(s), 0);
 }
 
 static void test_lineage__walk_through_a_cycle(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 
 	/* s -> r1 closes r1 -> m -> i -> s; a node met both ways is kept
 	 * once, at the nearer distance, upstream on a tie */
-	assert_int_equal(cnai_lineage_edge(db, gf->id[S], gf->id[R1], "made"),
+	assert_int_equal(cnai_lineage_edge(s, gf->id[S], gf->id[R1], "made"),
 			 0);
 	CHECK_WALK(gf, R1, CNAI_LINEAGE_BOTH, 0,
 		   "d1:-1 d2:-1 r1:0 m:1 a:1 i:-2 s:-1 dep:3 "
@@ -301,7 +300,7 @@ static void test_lineage__walk_from_unknown_entity(void **state)
 	struct gfixture *gf = *state;
 	struct cnai_lineage_graph *g = (struct cnai_lineage_graph *)1;
 
-	assert_int_equal(cnai_lineage_walk(&g, db_of(gf), 999999,
+	assert_int_equal(cnai_lineage_walk(&g, store_of(gf), 999999,
 					   CNAI_LINEAGE_BOTH, 0),
 			 CNAI_ENOTFOUND);
 	assert_null(g);
@@ -313,60 +312,60 @@ static void test_lineage__walk_from_unknown_entity(void **state)
 static void test_lineage__resolve(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 	int64_t id = 0;
 
 	/* exact ref */
-	assert_int_equal(cnai_lineage_resolve(&id, db, small[S].ref), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, small[S].ref), 0);
 	assert_int_equal(id, gf->id[S]);
-	assert_int_equal(cnai_lineage_resolve(&id, db, small[I].ref), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, small[I].ref), 0);
 	assert_int_equal(id, gf->id[I]);
 	/* prefix of a run id; of a digest, with and without the algorithm */
-	assert_int_equal(cnai_lineage_resolve(&id, db, "abcd"), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, "abcd"), 0);
 	assert_int_equal(id, gf->id[R1]);
-	assert_int_equal(cnai_lineage_resolve(&id, db, "sha256:d1d1"), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, "sha256:d1d1"), 0);
 	assert_int_equal(id, gf->id[D1]);
-	assert_int_equal(cnai_lineage_resolve(&id, db, "d2d2d2"), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, "d2d2d2"), 0);
 	assert_int_equal(id, gf->id[D2]);
 	/* name */
-	assert_int_equal(cnai_lineage_resolve(&id, db, "train.csv"), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, "train.csv"), 0);
 	assert_int_equal(id, gf->id[D1]);
-	assert_int_equal(cnai_lineage_resolve(&id, db, "fit"), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, "fit"), 0);
 	assert_int_equal(id, gf->id[R1]);
 }
 
 static void test_lineage__resolve_ambiguous_and_missing(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 	int64_t id = 0;
 
 	/* two entities are named "iris" */
-	assert_int_equal(cnai_lineage_resolve(&id, db, "iris"),
+	assert_int_equal(cnai_lineage_resolve(&id, s, "iris"),
 			 CNAI_EAMBIGUOUS);
 	assert_string_equal(fixture_errmsg(),
 			    "'iris' is ambiguous: model_version iris@1 iris, "
 			    "deployment prod/iris iris");
 	/* a digest prefix both datasets share */
-	assert_int_equal(cnai_lineage_resolve(&id, db, "sha256:d"),
+	assert_int_equal(cnai_lineage_resolve(&id, s, "sha256:d"),
 			 CNAI_EAMBIGUOUS);
 	assert_non_null(strstr(fixture_errmsg(), "dataset sha256:d1d1d1d1000"));
 	assert_non_null(strstr(fixture_errmsg(), "dataset sha256:d2d2d2d2000"));
 	/* under four characters is no prefix */
-	assert_int_equal(cnai_lineage_resolve(&id, db, "abc"), CNAI_ENOTFOUND);
+	assert_int_equal(cnai_lineage_resolve(&id, s, "abc"), CNAI_ENOTFOUND);
 	assert_string_equal(fixture_errmsg(),
 			    "'abc' not found in the lineage graph");
-	assert_int_equal(cnai_lineage_resolve(&id, db, "ffff"),
+	assert_int_equal(cnai_lineage_resolve(&id, s, "ffff"),
 			 CNAI_ENOTFOUND);
-	assert_int_equal(cnai_lineage_resolve(&id, db, ""), CNAI_EUSAGE);
+	assert_int_equal(cnai_lineage_resolve(&id, s, ""), CNAI_EUSAGE);
 	/* an exact ref wins over a name and prefixes */
-	assert_int_equal(cnai_lineage_resolve(&id, db, "iris@1"), 0);
+	assert_int_equal(cnai_lineage_resolve(&id, s, "iris@1"), 0);
 	assert_int_equal(id, gf->id[M]);
 }
 
 /* Adds n entities named "<tag><i>" and returns the first id (ids are
  * consecutive: one transaction, nothing else writing). */
-static int64_t add_nodes(struct cnai_db *db, const char *tag, int n)
+static int64_t add_nodes(struct cnai_store *s, const char *tag, int n)
 {
 	char ref[64];
 	int64_t id, first = 0;
@@ -374,7 +373,7 @@ static int64_t add_nodes(struct cnai_db *db, const char *tag, int n)
 
 	for (i = 0; i < n; i++) {
 		snprintf(ref, sizeof(ref), "%s%05d", tag, i);
-		assert_int_equal(cnai_lineage_entity(&id, db,
+		assert_int_equal(cnai_lineage_entity(&id, s,
 						     CNAI_ENTITY_ARTIFACT, ref,
 						     NULL),
 				 0);
@@ -390,21 +389,21 @@ enum { BIG = 10000 };
 static void test_lineage__long_chain(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 	struct cnai_lineage_graph *g = NULL;
 	int64_t first;
 	size_t i;
 	int j;
 
-	assert_int_equal(cnai_db_begin_write(db), 0);
-	first = add_nodes(db, "chain", BIG);
+	assert_int_equal(cnai_store_begin_write(s), 0);
+	first = add_nodes(s, "chain", BIG);
 	for (j = 0; j + 1 < BIG; j++)
-		assert_int_equal(cnai_lineage_edge(db, first + j, first + j + 1,
+		assert_int_equal(cnai_lineage_edge(s, first + j, first + j + 1,
 						   "next"),
 				 0);
-	assert_int_equal(cnai_db_commit(db), 0);
+	assert_int_equal(cnai_store_commit(s), 0);
 
-	assert_int_equal(cnai_lineage_walk(&g, db, first, CNAI_LINEAGE_DOWN, 0),
+	assert_int_equal(cnai_lineage_walk(&g, s, first, CNAI_LINEAGE_DOWN, 0),
 			 0);
 	assert_int_equal(g->nnodes, BIG);
 	assert_int_equal(g->nedges, BIG - 1);
@@ -417,7 +416,7 @@ static void test_lineage__long_chain(void **state)
 	cnai_lineage_graph_free(g);
 
 	/* from the far end, upward */
-	assert_int_equal(cnai_lineage_walk(&g, db, first + BIG - 1,
+	assert_int_equal(cnai_lineage_walk(&g, s, first + BIG - 1,
 					   CNAI_LINEAGE_UP, 0),
 			 0);
 	assert_int_equal(g->nnodes, BIG);
@@ -430,7 +429,7 @@ static void test_lineage__long_chain(void **state)
 	cnai_lineage_graph_free(g);
 
 	/* from the middle, both ways, limited */
-	assert_int_equal(cnai_lineage_walk(&g, db, first + BIG / 2,
+	assert_int_equal(cnai_lineage_walk(&g, s, first + BIG / 2,
 					   CNAI_LINEAGE_BOTH, 100),
 			 0);
 	assert_int_equal(g->nnodes, 201);
@@ -444,26 +443,26 @@ static void test_lineage__long_chain(void **state)
 static void test_lineage__wide_fan_out(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 	struct cnai_lineage_graph *g = NULL;
 	int64_t root, first, sink;
 	size_t i;
 	int j;
 
-	assert_int_equal(cnai_db_begin_write(db), 0);
-	root = add_nodes(db, "root", 1);
-	first = add_nodes(db, "leaf", BIG);
-	sink = add_nodes(db, "sink", 1);
+	assert_int_equal(cnai_store_begin_write(s), 0);
+	root = add_nodes(s, "root", 1);
+	first = add_nodes(s, "leaf", BIG);
+	sink = add_nodes(s, "sink", 1);
 	for (j = 0; j < BIG; j++) {
-		assert_int_equal(cnai_lineage_edge(db, root, first + j, "fan"),
+		assert_int_equal(cnai_lineage_edge(s, root, first + j, "fan"),
 				 0);
-		assert_int_equal(cnai_lineage_edge(db, first + j, sink, "in"),
+		assert_int_equal(cnai_lineage_edge(s, first + j, sink, "in"),
 				 0);
 	}
-	assert_int_equal(cnai_db_commit(db), 0);
+	assert_int_equal(cnai_store_commit(s), 0);
 
 	/* root -> 10,000 leaves -> one sink: a 10,000-way diamond */
-	assert_int_equal(cnai_lineage_walk(&g, db, root, CNAI_LINEAGE_DOWN, 1),
+	assert_int_equal(cnai_lineage_walk(&g, s, root, CNAI_LINEAGE_DOWN, 1),
 			 0);
 	assert_int_equal(g->nnodes, BIG + 1);
 	assert_int_equal(g->nedges, BIG);
@@ -471,7 +470,7 @@ static void test_lineage__wide_fan_out(void **state)
 		assert_int_equal(g->nodes[i].depth, 1);
 	cnai_lineage_graph_free(g);
 
-	assert_int_equal(cnai_lineage_walk(&g, db, root, CNAI_LINEAGE_DOWN, 0),
+	assert_int_equal(cnai_lineage_walk(&g, s, root, CNAI_LINEAGE_DOWN, 0),
 			 0);
 	assert_int_equal(g->nnodes, BIG + 2);
 	assert_int_equal(g->nedges, 2 * BIG);
@@ -479,14 +478,14 @@ static void test_lineage__wide_fan_out(void **state)
 	cnai_lineage_graph_free(g);
 
 	/* the fan-in, from the sink upward */
-	assert_int_equal(cnai_lineage_walk(&g, db, sink, CNAI_LINEAGE_UP, 0),
+	assert_int_equal(cnai_lineage_walk(&g, s, sink, CNAI_LINEAGE_UP, 0),
 			 0);
 	assert_int_equal(g->nnodes, BIG + 2);
 	assert_int_equal(g->nodes[cnai_lineage_graph_find(g, root)].depth, -2);
 	cnai_lineage_graph_free(g);
 
 	/* one leaf, both ways: just its two neighbours */
-	assert_int_equal(cnai_lineage_walk(&g, db, first + 1234,
+	assert_int_equal(cnai_lineage_walk(&g, s, first + 1234,
 					   CNAI_LINEAGE_BOTH, 0),
 			 0);
 	assert_int_equal(g->nnodes, 3);
@@ -502,27 +501,27 @@ static void test_lineage__wide_fan_out(void **state)
 static void test_lineage__ladder_gives_shortest_distances(void **state)
 {
 	struct gfixture *gf = *state;
-	struct cnai_db *db = db_of(gf);
+	struct cnai_store *s = store_of(gf);
 	struct cnai_lineage_graph *g = NULL;
 	int64_t first;
 	size_t i;
 	int j;
 
-	assert_int_equal(cnai_db_begin_write(db), 0);
-	first = add_nodes(db, "rung", BIG);
+	assert_int_equal(cnai_store_begin_write(s), 0);
+	first = add_nodes(s, "rung", BIG);
 	for (j = 0; j + 1 < BIG; j++) {
-		assert_int_equal(cnai_lineage_edge(db, first + j, first + j + 1,
+		assert_int_equal(cnai_lineage_edge(s, first + j, first + j + 1,
 						   "one"),
 				 0);
 		if (j + 2 < BIG)
-			assert_int_equal(cnai_lineage_edge(db, first + j,
+			assert_int_equal(cnai_lineage_edge(s, first + j,
 							   first + j + 2,
 							   "two"),
 					 0);
 	}
-	assert_int_equal(cnai_db_commit(db), 0);
+	assert_int_equal(cnai_store_commit(s), 0);
 
-	assert_int_equal(cnai_lineage_walk(&g, db, first, CNAI_LINEAGE_DOWN, 0),
+	assert_int_equal(cnai_lineage_walk(&g, s, first, CNAI_LINEAGE_DOWN, 0),
 			 0);
 	assert_int_equal(g->nnodes, BIG);
 	assert_int_equal(g->nedges, 2 * BIG - 3);
@@ -534,7 +533,7 @@ static void test_lineage__ladder_gives_shortest_distances(void **state)
 	}
 	cnai_lineage_graph_free(g);
 
-	assert_int_equal(cnai_lineage_walk(&g, db, first + BIG - 1,
+	assert_int_equal(cnai_lineage_walk(&g, s, first + BIG - 1,
 					   CNAI_LINEAGE_UP, 10),
 			 0);
 	assert_int_equal(g->nnodes, 21);
@@ -567,5 +566,5 @@ int main(void)
 #undef T
 	};
 
-	return cmocka_run_group_tests_name("store-lineage", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("s-lineage", tests, NULL, NULL);
 }

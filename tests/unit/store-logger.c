@@ -14,7 +14,7 @@
 
 #include "core/store/logger.h"
 #include "core/store/runs.h"
-#include "core/store/store.h"
+#include "core/store/store_impl.h"
 #include "core/util/error.h"
 #include "tests/unit/fixture.h"
 #include "core/util/banned.h"

@@ -1,8 +1,8 @@
 /*
- * Tests for core/store/migrations.c (through cnai_db_open, which runs
- * them): a new database reaches the latest version, a newer one is refused
- * naming both versions, re-opening changes nothing, and a migration that
- * fails leaves the database exactly as it was.
+ * Tests for core/store/migrations.c (through cnai_migrations_open, which
+ * runs them): a new database reaches the latest version, a newer one is
+ * refused naming both versions, re-opening changes nothing, and a
+ * migration that fails leaves the database exactly as it was.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -63,8 +63,7 @@ static void test_migrations__new_db_gets_latest_version(void **state)
 	const char *path = fixture_path(fx, "new.db");
 
 	assert_true(cnai_migrations_latest() >= 1);
-	assert_int_equal(cnai_db_schema_version(), cnai_migrations_latest());
-	assert_int_equal(cnai_db_open(&db, path, 1), 0);
+	assert_int_equal(cnai_migrations_open(&db, path, 1), 0);
 	cnai_db_close(&db);
 	assert_int_equal(raw_int(path, "PRAGMA user_version"),
 			 cnai_migrations_latest());
@@ -89,11 +88,11 @@ static void test_migrations__newer_db_is_refused(void **state)
 	const char *path = fixture_path(fx, "newer.db");
 	int latest = cnai_migrations_latest();
 
-	assert_int_equal(cnai_db_open(&db, path, 1), 0);
+	assert_int_equal(cnai_migrations_open(&db, path, 1), 0);
 	cnai_db_close(&db);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", latest + 1);
 	raw_exec(path, sql);
-	assert_int_equal(cnai_db_open(&db, path, 0), CNAI_EINVALID);
+	assert_int_equal(cnai_migrations_open(&db, path, 0), CNAI_EINVALID);
 	snprintf(want, sizeof(want),
 		 "%s: store schema version %d is newer than this cnai "
 		 "supports (%d); upgrade cnai",
@@ -112,15 +111,15 @@ static void test_migrations__opening_twice_is_idempotent(void **state)
 	const char *path = fixture_path(fx, "twice.db");
 	int tables;
 
-	assert_int_equal(cnai_db_open(&a, path, 1), 0);
+	assert_int_equal(cnai_migrations_open(&a, path, 1), 0);
 	assert_int_equal(cnai_db_exec(&a, "INSERT INTO experiments(name, "
 					  "created) VALUES ('kept', 1)"),
 			 0);
 	cnai_db_close(&a);
 	tables = table_count(path);
 	/* again, and a second connection while the first is open */
-	assert_int_equal(cnai_db_open(&a, path, 0), 0);
-	assert_int_equal(cnai_db_open(&b, path, 1), 0);
+	assert_int_equal(cnai_migrations_open(&a, path, 0), 0);
+	assert_int_equal(cnai_migrations_open(&b, path, 1), 0);
 	assert_int_equal(cnai_migrations_run(&a), 0);
 	cnai_db_close(&a);
 	cnai_db_close(&b);
@@ -138,7 +137,7 @@ static void test_migrations__empty_file_is_migrated(void **state)
 	struct cnai_db db = { 0 };
 
 	assert_int_equal(fixture_write(fx, "empty.db", "", 0), 0);
-	assert_int_equal(cnai_db_open(&db, fx->path, 0), 0);
+	assert_int_equal(cnai_migrations_open(&db, fx->path, 0), 0);
 	cnai_db_close(&db);
 	assert_int_equal(raw_int(fixture_path(fx, "empty.db"),
 				 "PRAGMA user_version"),
@@ -154,7 +153,7 @@ static void test_migrations__failure_rolls_back_everything(void **state)
 	/* A version-0 database that already has a table the first
 	 * migration creates: the migration fails part-way. */
 	raw_exec(path, "CREATE TABLE runs (x);");
-	assert_int_equal(cnai_db_open(&db, path, 0), CNAI_ERROR);
+	assert_int_equal(cnai_migrations_open(&db, path, 0), CNAI_ERROR);
 	assert_non_null(strstr(fixture_errmsg(), "already exists"));
 	assert_null(db.h);
 	assert_int_equal(raw_int(path, "PRAGMA user_version"), 0);
@@ -166,8 +165,8 @@ static void test_migrations__missing_db_without_create(void **state)
 	struct fixture *fx = *state;
 	struct cnai_db db = { 0 };
 
-	assert_int_equal(cnai_db_open(&db, fixture_path(fx, "none.db"), 0),
-			 CNAI_ERROR);
+	assert_int_equal(cnai_migrations_open(&db, fixture_path(fx, "none.db"),
+					      0), CNAI_ERROR);
 	assert_non_null(strstr(fixture_errmsg(), "cannot open the database"));
 	assert_null(db.h);
 	assert_false(cnai_fs_exists(fixture_path(fx, "none.db")));

@@ -18,7 +18,7 @@
 #include "core/store/lineage.h"
 #include "core/store/models.h"
 #include "core/store/runs.h"
-#include "core/store/store.h"
+#include "core/store/store_impl.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
 #include "tests/unit/fixture.h"

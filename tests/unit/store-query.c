@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "core/store/db.h"
+#include "core/store/migrations.h"
 #include "core/store/query.h"
 #include "core/util/buf.h"
 #include "core/util/error.h"
@@ -95,7 +96,7 @@ static int setup(void **state)
 		return -1;
 	}
 	snprintf(fx->path, sizeof(fx->path), "%s/store.db", fx->dir);
-	if (cnai_db_open(&fx->db, fx->path, 1) < 0 ||
+	if (cnai_migrations_open(&fx->db, fx->path, 1) < 0 ||
 	    cnai_db_exec(&fx->db, populate) < 0) {
 		fprintf(stderr, "setup: %s\n", cnai_error_last()->message);
 		return -1;

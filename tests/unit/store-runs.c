@@ -14,7 +14,7 @@
 #include "core/store/lineage.h"
 #include "core/store/logger.h"
 #include "core/store/runs.h"
-#include "core/store/store.h"
+#include "core/store/store_impl.h"
 #include "core/util/error.h"
 #include "tests/unit/fixture.h"
 #include "core/util/banned.h"
@@ -76,7 +76,7 @@ static void test_runs__create_records_a_running_run(void **state)
 		assert_non_null(strchr("0123456789abcdef", r->uuid[i]));
 	assert_string_equal(r->experiment, "mnist");
 	assert_string_equal(r->name, "first");
-	assert_string_equal(r->status, "RUNNING");
+	assert_int_equal(r->status, CNAI_RUN_RUNNING);
 	assert_string_equal(r->command, "python train.py");
 	assert_string_equal(r->host, "gpu1");
 	assert_string_equal(r->user, "alice");
@@ -249,16 +249,16 @@ static void test_runs__end_sets_status_time_and_exit_code(void **state)
 	struct cnai_run *a = create(fx, "a"), *b = create(fx, "b");
 	struct cnai_run *r = NULL;
 
-	assert_int_equal(cnai_run_end(fx->st, a->id, "FAILED", 1, 3), 0);
-	assert_int_equal(cnai_run_end(fx->st, b->id, "KILLED", 0, 0), 0);
+	assert_int_equal(cnai_run_end(fx->st, a->id, CNAI_RUN_FAILED, 1, 3), 0);
+	assert_int_equal(cnai_run_end(fx->st, b->id, CNAI_RUN_KILLED, 0, 0), 0);
 	assert_int_equal(cnai_run_lookup(&r, fx->st, "a"), 0);
-	assert_string_equal(r->status, "FAILED");
+	assert_int_equal(r->status, CNAI_RUN_FAILED);
 	assert_true(r->has_exit_code);
 	assert_int_equal(r->exit_code, 3);
 	assert_true(r->end_time >= r->start_time);
 	cnai_run_free(r);
 	assert_int_equal(cnai_run_lookup(&r, fx->st, "b"), 0);
-	assert_string_equal(r->status, "KILLED");
+	assert_int_equal(r->status, CNAI_RUN_KILLED);
 	assert_false(r->has_exit_code);
 	assert_true(r->end_time > 0);
 	cnai_run_free(r);
@@ -268,12 +268,18 @@ static void test_runs__end_sets_status_time_and_exit_code(void **state)
 
 static void test_runs__status_names(void **state)
 {
-	assert_true(cnai_run_status_is_valid("RUNNING"));
-	assert_true(cnai_run_status_is_valid("FINISHED"));
-	assert_true(cnai_run_status_is_valid("FAILED"));
-	assert_true(cnai_run_status_is_valid("KILLED"));
-	assert_false(cnai_run_status_is_valid("finished"));
-	assert_false(cnai_run_status_is_valid(""));
+	static const char *const names[] = { "RUNNING", "FINISHED", "FAILED",
+					     "KILLED" };
+	enum cnai_run_status s;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		assert_int_equal(cnai_run_status_parse(&s, names[i]), 0);
+		assert_string_equal(cnai_run_status_name(s), names[i]);
+	}
+	assert_int_equal(cnai_run_status_parse(&s, "finished"),
+			 CNAI_EINVALID);
+	assert_int_equal(cnai_run_status_parse(&s, ""), CNAI_EINVALID);
 }
 
 /* Params, tags, metrics, an artifact and lineage for one run. */
@@ -292,17 +298,17 @@ static void fill_run(struct fixture *fx, struct cnai_run *r, int64_t dataset)
 				     "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 				     3),
 		0);
-	assert_int_equal(cnai_lineage_entity(&run_entity, &fx->st->db,
+	assert_int_equal(cnai_lineage_entity(&run_entity, fx->st,
 					     CNAI_ENTITY_RUN, r->uuid, r->name),
 			 0);
-	assert_int_equal(cnai_lineage_edge(&fx->st->db, dataset, run_entity,
+	assert_int_equal(cnai_lineage_edge(fx->st, dataset, run_entity,
 					   "input"),
 			 0);
-	assert_int_equal(cnai_lineage_entity(&art, &fx->st->db,
+	assert_int_equal(cnai_lineage_entity(&art, fx->st,
 					     CNAI_ENTITY_ARTIFACT, r->uuid,
 					     NULL),
 			 0);
-	assert_int_equal(cnai_lineage_edge(&fx->st->db, run_entity, art,
+	assert_int_equal(cnai_lineage_edge(fx->st, run_entity, art,
 					   "output"),
 			 0);
 	assert_int_equal(cnai_logger_commit(lg), 0);
@@ -329,12 +335,12 @@ static void test_runs__remove_deletes_everything_logged(void **state)
 	char sql[200];
 	size_t i;
 
-	assert_int_equal(cnai_db_begin_write(&fx->st->db), 0);
-	assert_int_equal(cnai_lineage_entity(&dataset, &fx->st->db,
+	assert_int_equal(cnai_store_begin_write(fx->st), 0);
+	assert_int_equal(cnai_lineage_entity(&dataset, fx->st,
 					     CNAI_ENTITY_DATASET,
 					     "sha256:00", "train.csv"),
 			 0);
-	assert_int_equal(cnai_db_commit(&fx->st->db), 0);
+	assert_int_equal(cnai_store_commit(fx->st), 0);
 	fill_run(fx, a, dataset);
 	fill_run(fx, b, dataset);
 	spec.name = "child";

@@ -192,22 +192,6 @@ int track_resolve_run(struct cnai_run **out, struct cnai_store *st,
 	return cnai_run_lookup(out, st, ref);
 }
 
-int track_parse_double(double *out, const char *s, const char *what)
-{
-	char *end;
-
-	errno = 0;
-	if (!strcasecmp(s, "nan")) {
-		*out = NAN;
-		return 0;
-	}
-	*out = strtod(s, &end);
-	if (end == s || *end || (errno == ERANGE && !isinf(*out)))
-		return cnai_error_set(CNAI_EINVALID,
-				      "%s: '%s' is not a number", what, s);
-	return 0;
-}
-
 int track_want_args(int argc, int min, int max, const char *sub)
 {
 	if (argc < min)

@@ -41,7 +41,7 @@ static int log_metric_arg(struct cnai_logger *lg, const char *arg,
 		if ((err = cnai_opt_int64(&step, at + 1, "--metric step")) < 0)
 			goto cleanup;
 	}
-	if ((err = track_parse_double(&value, v, "--metric")) < 0)
+	if ((err = cnai_opt_double(&value, v, "--metric", 0)) < 0)
 		goto cleanup;
 	err = cnai_logger_metric(lg, k, value, step, now);
 cleanup:

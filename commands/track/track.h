@@ -33,8 +33,6 @@ const struct cnai_usage *track_usage(const char *sub);
  */
 int track_resolve_run(struct cnai_run **out, struct cnai_store *st,
 		      const char *ref);
-/* Parses a metric value: a number, nan, inf, -inf (any case). */
-int track_parse_double(double *out, const char *s, const char *what);
 /* The JSON form of a run with its params, latest metrics and tags
  * (details != 0) or without. */
 json_t *track_run_json(struct cnai_store *st, const struct cnai_run *run,

@@ -107,6 +107,38 @@ static int numeric_only(enum cnai_drift_method m)
 	       m == CNAI_DRIFT_ENERGY;
 }
 
+int cnai_drift_column_method_parse(struct cnai_drift_column_method *out,
+				   char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return cnai_error_set(CNAI_EUSAGE, "--column-method: expected "
+				      "<column>=<method>, got '%s'", arg);
+	*eq = '\0';
+	out->column = arg;
+	return cnai_drift_method_parse(&out->method, eq + 1);
+}
+
+void cnai_drift_metric_key(char *out, size_t size, const char *col,
+			   const char *stat)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(out, size, "drift.%s.%s", col, stat);
+	if (n >= size)
+		n = size - 1;
+	/* keys take MLflow's characters; others become '_' */
+	for (i = 6; i < n; i++) {
+		unsigned char c = (unsigned char)out[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.' || c == ' ' || c == '/' || c == ':'))
+			out[i] = '_';
+	}
+}
+
 void cnai_drift_options_init(struct cnai_drift_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -1072,6 +1104,45 @@ static int check_names(struct cnai_drift__side *r, struct cnai_drift__side *c,
 	return 0;
 }
 
+/*
+ * The data set's verdict (legacy/calculations/data_drift.py,
+ * get_dataset_drift): the share of drifted columns among the evaluated
+ * ones, and drift when it reaches drift_share. Counted afresh from the
+ * columns, so a report that gains columns gets it right again.
+ */
+static void tally(struct cnai_drift_report *r)
+{
+	size_t i;
+
+	r->evaluated = 0;
+	r->drifted = 0;
+	for (i = 0; i < r->ncols; i++) {
+		r->evaluated += r->cols[i].evaluated;
+		r->drifted += r->cols[i].evaluated && r->cols[i].drifted;
+	}
+	r->share = r->evaluated ? (double)r->drifted / (double)r->evaluated
+				: 0;
+	r->dataset_drift = r->evaluated > 0 && r->share >= r->drift_share;
+}
+
+int cnai_drift_report_merge(struct cnai_drift_report *r,
+			    struct cnai_drift_report *from)
+{
+	struct cnai_drift_column *g;
+
+	if (!from->ncols)
+		return 0;
+	if (!(g = realloc(r->cols, (r->ncols + from->ncols) * sizeof(*g))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	r->cols = g;
+	memcpy(r->cols + r->ncols, from->cols, from->ncols * sizeof(*g));
+	r->ncols += from->ncols;
+	/* the columns moved: the report they came from keeps none */
+	from->ncols = 0;
+	tally(r);
+	return 0;
+}
+
 int cnai_drift_run(struct cnai_drift_report **out,
 		   const struct cnai_drift_options *o)
 {
@@ -1204,17 +1275,7 @@ int cnai_drift_run(struct cnai_drift_report **out,
 			err = pass_error(jobs[i].err, jobs[i].errmsg);
 			goto cleanup;
 		}
-	/* the data set (legacy/calculations/data_drift.py,
-	 * get_dataset_drift): share of drifted columns >= drift_share */
-	for (i = 0; i < nj; i++) {
-		rep->evaluated += rep->cols[i].evaluated;
-		rep->drifted += rep->cols[i].evaluated && rep->cols[i].drifted;
-	}
-	rep->share = rep->evaluated ? (double)rep->drifted /
-					      (double)rep->evaluated
-				    : 0;
-	rep->dataset_drift = rep->evaluated > 0 &&
-			     rep->share >= o->drift_share;
+	tally(rep);
 cleanup:
 	free(workers);
 	free(jobs);

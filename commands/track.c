@@ -192,6 +192,30 @@ int track_resolve_run(struct cnai_run **out, struct cnai_store *st,
 	return cnai_run_lookup(out, st, ref);
 }
 
+int track_common_opts(int argc, char **argv, const char *sub,
+		      struct cnai_ctx *ctx, int *plot)
+{
+	static const struct option longopts[] = {
+		{ "plot", no_argument, NULL, 'P' },
+		CNAI_OPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = cnai_getopt(argc, argv, ":h", longopts, track_usage(sub),
+				ctx)) != -1) {
+		if (c == 'P' && plot) {
+			*plot = 1;
+			continue;
+		}
+		if (c == 'P')
+			return cnai_error_set(CNAI_EUSAGE,
+					      "unknown option '--plot'");
+		return c == CNAI_OPT_HELP ? 1 : CNAI_EUSAGE;
+	}
+	return 0;
+}
+
 int track_want_args(int argc, int min, int max, const char *sub)
 {
 	if (argc < min)

@@ -29,9 +29,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/util/buf.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
 #include "core/util/banned.h"
+
+extern char **environ;
 
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t forwarded;
@@ -288,4 +291,79 @@ cleanup:
 			close(rep[i]);
 	}
 	return err;
+}
+
+char *cnai_proc_command_line(int argc, char *const argv[])
+{
+	struct cnai_buf b = CNAI_BUF_INIT;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int plain = *a && !a[strcspn(a, " \t\n'\"\\$`;&|<>()*?!#~")];
+
+		if (i)
+			cnai_buf_addch(&b, ' ');
+		if (plain) {
+			cnai_buf_adds(&b, a);
+			continue;
+		}
+		/* Shell-quoted so the command line can be pasted back. */
+		cnai_buf_addch(&b, '\'');
+		for (; *a; a++) {
+			if (*a == '\'')
+				cnai_buf_adds(&b, "'\\''");
+			else
+				cnai_buf_addch(&b, *a);
+		}
+		cnai_buf_addch(&b, '\'');
+	}
+	return cnai_buf_oom(&b) ? NULL : cnai_buf_detach(&b);
+}
+
+/* 1 when `var` ("NAME=VALUE") sets a name that one of `set` sets. */
+static int env_overridden(const char *var, const char *const set[])
+{
+	size_t i, n;
+
+	for (i = 0; set[i]; i++) {
+		n = strcspn(set[i], "=") + 1;
+		if (!strncmp(var, set[i], n))
+			return 1;
+	}
+	return 0;
+}
+
+int cnai_proc_env_new(char ***out, const char *const set[])
+{
+	size_t n = 0, nset = 0, i, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	while (set[nset])
+		nset++;
+	if (!(env = calloc(n + nset + 1, sizeof(*env))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	for (i = 0; i < n + nset; i++) {
+		const char *var = i < n ? environ[i] : set[i - n];
+
+		if (i < n && env_overridden(var, set))
+			continue;
+		if (!(env[k++] = strdup(var))) {
+			cnai_proc_env_free(env);
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		}
+	}
+	*out = env;
+	return 0;
+}
+
+void cnai_proc_env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
 }

@@ -26,6 +26,21 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 		      char *const env[], int copy_out, int copy_err);
 
 /*
+ * The command line `argv` as one string a shell reads back to the same
+ * words: plain words as they are, others in single quotes. NULL when out
+ * of memory; the caller frees.
+ */
+char *cnai_proc_command_line(int argc, char *const argv[]);
+
+/*
+ * A copy of cnai's environment for a child, with each "NAME=VALUE" of
+ * the NULL-terminated `set` replacing any NAME there (or added).
+ * CNAI_ERROR when out of memory; free it with cnai_proc_env_free().
+ */
+int cnai_proc_env_new(char ***out, const char *const set[]);
+void cnai_proc_env_free(char **env);
+
+/*
  * Runs argv (searched on PATH, cnai's environment) with the `len` bytes
  * of `input` on its stdin; its stdout and stderr are cnai's. Waits for it
  * and reports its exit in `out`. A child that stops reading early is not

@@ -193,6 +193,20 @@ int cnai_opt_int64(int64_t *out, const char *arg, const char *option)
 	return cnai_opt_int_range(out, arg, option, INT64_MIN, INT64_MAX);
 }
 
+int cnai_opt_int_between(int64_t *out, const char *arg, const char *option,
+			 int64_t min, int64_t max)
+{
+	int err;
+
+	if ((err = cnai_opt_int64(out, arg, option)) < 0)
+		return err;
+	if (*out < min || *out > max)
+		return cnai_error_set(CNAI_EUSAGE, "%s: %lld is not %lld to %lld",
+				      option, (long long)*out, (long long)min,
+				      (long long)max);
+	return 0;
+}
+
 int cnai_opt_double(double *out, const char *arg, const char *option,
 		    unsigned flags)
 {

@@ -54,6 +54,13 @@ int cnai_opt_int_range(int64_t *out, const char *arg, const char *option,
 		       int64_t min, int64_t max);
 /* cnai_opt_int_range over all of int64 ("--limit 10"). */
 int cnai_opt_int64(int64_t *out, const char *arg, const char *option);
+/*
+ * cnai_opt_int64, then a bound that names both ends ("--port 80"):
+ * CNAI_EUSAGE "OPTION: N is not MIN to MAX" outside [min, max]; *out is
+ * set either way.
+ */
+int cnai_opt_int_between(int64_t *out, const char *arg, const char *option,
+			 int64_t min, int64_t max);
 
 enum cnai_opt_double_flags {
 	/* only finite numbers >= 0 ("--threshold 0.05") */

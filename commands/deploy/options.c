@@ -112,20 +112,6 @@ static int push_pair(const char ***list, size_t *n, const char *flag,
 	return push(list, n, kv);
 }
 
-static int num(int64_t *out, const char *arg, const char *opt, int64_t min,
-	       int64_t max)
-{
-	int err;
-
-	if ((err = cnai_opt_int64(out, arg, opt)) < 0)
-		return err;
-	if (*out < min || *out > max)
-		return cnai_error_set(CNAI_EUSAGE, "%s: %lld is not %lld to %lld",
-				      opt, (long long)*out, (long long)min,
-				      (long long)max);
-	return 0;
-}
-
 enum { O_TARGET = 0x200, O_NAME, O_NS, O_TEMPLATES, O_IMAGE, O_REPLICAS,
        O_PORT, O_CPU, O_MEM, O_GPU, O_GPURES, O_NODESEL, O_ENV, O_LABEL,
        O_ANNOT, O_AUTOSCALE, O_MINR, O_MAXR, O_TCPU, O_KEDA, O_SMETRIC,
@@ -185,14 +171,18 @@ static int spec_option(struct cnai_deploy_spec *s, int c, const char *arg)
 		return checked(&s->namespace_, "--namespace", arg,
 			       CNAI_VALIDATE_DNS1123_LABEL);
 	case O_TEMPLATES: s->templates_dir = arg; return 0;
-	case O_REPLICAS: return num(&s->replicas, arg, "--replicas", 0, 1000);
-	case O_PORT: return num(&s->port, arg, "--port", 1, 65535);
+	case O_REPLICAS:
+		return cnai_opt_int_between(&s->replicas, arg, "--replicas",
+					    0, 1000);
+	case O_PORT:
+		return cnai_opt_int_between(&s->port, arg, "--port", 1, 65535);
 	case O_CPU:
 		return checked(&s->cpu, "--cpu", arg, CNAI_VALIDATE_QUANTITY);
 	case O_MEM:
 		return checked(&s->memory, "--memory", arg,
 			       CNAI_VALIDATE_QUANTITY);
-	case O_GPU: return num(&s->gpu, arg, "--gpu", 0, 64);
+	case O_GPU:
+		return cnai_opt_int_between(&s->gpu, arg, "--gpu", 0, 64);
 	case O_GPURES:
 		return checked(&s->gpu_resource, "--gpu-resource", arg,
 			       CNAI_VALIDATE_RESOURCE_NAME);
@@ -203,10 +193,14 @@ static int spec_option(struct cnai_deploy_spec *s, int c, const char *arg)
 					      "is not hpa or keda", arg);
 		return 0;
 	case O_MINR:
-		return num(&s->min_replicas, arg, "--min-replicas", 0, 1000);
+		return cnai_opt_int_between(&s->min_replicas, arg,
+					    "--min-replicas", 0, 1000);
 	case O_MAXR:
-		return num(&s->max_replicas, arg, "--max-replicas", 1, 1000);
-	case O_TCPU: return num(&s->target_cpu, arg, "--target-cpu", 1, 100);
+		return cnai_opt_int_between(&s->max_replicas, arg,
+					    "--max-replicas", 1, 1000);
+	case O_TCPU:
+		return cnai_opt_int_between(&s->target_cpu, arg, "--target-cpu",
+					    1, 100);
 	case O_KEDA:
 		return checked(&s->keda_threshold, "--keda-threshold", arg,
 			       CNAI_VALIDATE_POSITIVE_DECIMAL);
@@ -219,13 +213,17 @@ static int spec_option(struct cnai_deploy_spec *s, int c, const char *arg)
 					      "concurrency or rps", arg);
 		return 0;
 	case O_STARGET:
-		return num(&s->scale_target, arg, "--scale-target", 1,
-			   1000000);
+		return cnai_opt_int_between(&s->scale_target, arg,
+					    "--scale-target", 1, 1000000);
 	case O_MINSCALE:
-		return num(&s->min_scale, arg, "--min-scale", 0, 1000);
+		return cnai_opt_int_between(&s->min_scale, arg, "--min-scale",
+					    0, 1000);
 	case O_CONC:
-		return num(&s->concurrency, arg, "--concurrency", 1, 100000);
-	case O_CANARY: return num(&s->canary, arg, "--canary", 0, 100);
+		return cnai_opt_int_between(&s->concurrency, arg,
+					    "--concurrency", 1, 100000);
+	case O_CANARY:
+		return cnai_opt_int_between(&s->canary, arg, "--canary",
+					    0, 100);
 	case O_MONITOR: s->monitor = 1; return 0;
 	case O_POLICY:
 		s->policy = arg;
@@ -273,7 +271,8 @@ static int other_option(struct deploy_opts *o, struct extra *x, int c,
 				 CNAI_VALIDATE_TRAIN_KEY,
 				 CNAI_VALIDATE_SWEEP_VALUES);
 	case 'P':
-		return num(&x->parallelism, arg, "--parallelism", 1, 1000);
+		return cnai_opt_int_between(&x->parallelism, arg,
+					    "--parallelism", 1, 1000);
 	case 'C':
 		return checked(&x->schedule, "--schedule", arg,
 			       CNAI_VALIDATE_CRON);

@@ -1143,24 +1143,19 @@ int cnai_drift_report_merge(struct cnai_drift_report *r,
 	return 0;
 }
 
-int cnai_drift_run(struct cnai_drift_report **out,
-		   const struct cnai_drift_options *o)
+/*
+ * Reads both files, each in a thread of its own, into `sides` (released
+ * by the caller either way), and checks the options' column names against
+ * them: every selected column must be in both files.
+ */
+static int read_sides(struct cnai_drift__side sides[2],
+		      const struct cnai_drift_options *o)
 {
-	struct cnai_drift__side sides[2];
-	struct cnai_drift_report *rep = NULL;
-	struct job *jobs = NULL;
-	pthread_t th[2], *workers = NULL;
-	struct pool pool;
-	size_t i, nw = 0, nj = 0;
-	long ncpu;
+	pthread_t th[2];
+	size_t i;
 	int err = 0, started = 0;
 
-	*out = NULL;
-	if (!strcmp(o->ref_path, "-") && !strcmp(o->cur_path, "-"))
-		return cnai_error_set(CNAI_EUSAGE,
-				      "only one side can be read from stdin "
-				      "('-')");
-	memset(sides, 0, sizeof(sides));
+	memset(sides, 0, 2 * sizeof(*sides));
 	sides[0].path = o->ref_path;
 	sides[1].path = o->cur_path;
 	sides[0].o = sides[1].o = o;
@@ -1176,38 +1171,92 @@ int cnai_drift_run(struct cnai_drift_report **out,
 	for (i = 0; i < (size_t)started; i++)
 		pthread_join(th[i], NULL);
 	if (err < 0)
-		goto cleanup;
+		return err;
 	for (i = 0; i < 2; i++)
-		if (sides[i].err) {
-			err = pass_error(sides[i].err, sides[i].errmsg);
-			goto cleanup;
-		}
+		if (sides[i].err)
+			return pass_error(sides[i].err, sides[i].errmsg);
 	if ((err = check_names(&sides[0], &sides[1], "--columns", o->columns,
 			       o->ncolumns)) < 0 ||
 	    (err = check_names(&sides[0], &sides[1], "--categorical",
 			       o->categorical, o->ncategorical)) < 0 ||
 	    (err = check_names(&sides[0], &sides[1], "--numerical",
 			       o->numerical, o->nnumerical)) < 0)
-		goto cleanup;
+		return err;
 	for (i = 0; i < o->ncolumn_methods; i++)
 		if ((err = check_names(&sides[0], &sides[1], "--column-method",
 				       &o->column_methods[i].column, 1)) < 0)
-			goto cleanup;
+			return err;
 	/* every selected column must be in both files */
 	for (i = 0; i < 2; i++) {
 		struct cnai_drift__side *s = &sides[i], *t = &sides[1 - i];
 		size_t c;
 
 		for (c = 0; c < s->ncols; c++)
-			if (!side_col(t, s->cols[c].name)) {
-				err = cnai_error_set(
+			if (!side_col(t, s->cols[c].name))
+				return cnai_error_set(
 					CNAI_EINVALID,
 					"column '%s' is in %s but not in %s",
 					s->cols[c].name, s->display,
 					t->display);
-				goto cleanup;
-			}
 	}
+	return 0;
+}
+
+/*
+ * Runs the `n` jobs on up to `threads` workers (0: one a core, never more
+ * than jobs); a pool that cannot start a thread runs them here.
+ */
+static int run_pool(struct job *jobs, size_t n, int threads)
+{
+	pthread_t *workers = NULL;
+	struct pool pool;
+	size_t i, nw;
+	long ncpu;
+
+	ncpu = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		ncpu = 1;
+	nw = (size_t)ncpu < n ? (size_t)ncpu : n;
+	pool.jobs = jobs;
+	pool.n = n;
+	atomic_init(&pool.next, 0);
+	if (nw <= 1) {
+		worker(&pool);
+	} else {
+		size_t started_w = 0;
+
+		if (!(workers = calloc(nw, sizeof(*workers))))
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		for (i = 0; i < nw; i++)
+			if (!pthread_create(&workers[i], NULL, worker, &pool))
+				started_w++;
+			else
+				break;
+		if (started_w == 0)
+			worker(&pool);
+		for (i = 0; i < started_w; i++)
+			pthread_join(workers[i], NULL);
+	}
+	free(workers);
+	return 0;
+}
+
+int cnai_drift_run(struct cnai_drift_report **out,
+		   const struct cnai_drift_options *o)
+{
+	struct cnai_drift__side sides[2];
+	struct cnai_drift_report *rep = NULL;
+	struct job *jobs = NULL;
+	size_t i, nj = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (!strcmp(o->ref_path, "-") && !strcmp(o->cur_path, "-"))
+		return cnai_error_set(CNAI_EUSAGE,
+				      "only one side can be read from stdin "
+				      "('-')");
+	if ((err = read_sides(sides, o)) < 0)
+		goto cleanup;
 	if (!(rep = calloc(1, sizeof(*rep))) ||
 	    !(rep->cols = calloc(sides[0].ncols + 1, sizeof(*rep->cols))) ||
 	    !(jobs = calloc(sides[0].ncols + 1, sizeof(*jobs)))) {
@@ -1243,32 +1292,8 @@ int cnai_drift_run(struct cnai_drift_report **out,
 		}
 		rep->ncols = ++nj;
 	}
-	ncpu = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu < 1)
-		ncpu = 1;
-	nw = (size_t)ncpu < nj ? (size_t)ncpu : nj;
-	pool.jobs = jobs;
-	pool.n = nj;
-	atomic_init(&pool.next, 0);
-	if (nw <= 1) {
-		worker(&pool);
-	} else {
-		size_t started_w = 0;
-
-		if (!(workers = calloc(nw, sizeof(*workers)))) {
-			err = cnai_error_set(CNAI_ERROR, "out of memory");
-			goto cleanup;
-		}
-		for (i = 0; i < nw; i++)
-			if (!pthread_create(&workers[i], NULL, worker, &pool))
-				started_w++;
-			else
-				break;
-		if (started_w == 0)
-			worker(&pool);
-		for (i = 0; i < started_w; i++)
-			pthread_join(workers[i], NULL);
-	}
+	if ((err = run_pool(jobs, nj, o->threads)) < 0)
+		goto cleanup;
 	/* the first failing column, in column order, decides the error */
 	for (i = 0; i < nj; i++)
 		if (jobs[i].err) {
@@ -1277,7 +1302,6 @@ int cnai_drift_run(struct cnai_drift_report **out,
 		}
 	tally(rep);
 cleanup:
-	free(workers);
 	free(jobs);
 	cnai_drift__side_release(&sides[0]);
 	cnai_drift__side_release(&sides[1]);

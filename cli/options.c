@@ -5,6 +5,8 @@
  */
 #include "cli/options.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,40 @@ int cnai_opt_int_range(int64_t *out, const char *arg, const char *option,
 int cnai_opt_int64(int64_t *out, const char *arg, const char *option)
 {
 	return cnai_opt_int_range(out, arg, option, INT64_MIN, INT64_MAX);
+}
+
+int cnai_opt_int_between(int64_t *out, const char *arg, const char *option,
+			 int64_t min, int64_t max)
+{
+	int err;
+
+	if ((err = cnai_opt_int64(out, arg, option)) < 0)
+		return err;
+	if (*out < min || *out > max)
+		return cnai_error_set(CNAI_EUSAGE, "%s: %lld is not %lld to %lld",
+				      option, (long long)*out, (long long)min,
+				      (long long)max);
+	return 0;
+}
+
+int cnai_opt_double(double *out, const char *arg, const char *option,
+		    unsigned flags)
+{
+	int nonneg = (flags & CNAI_OPT_NONNEGATIVE) != 0;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end ||
+	    (nonneg ? !(v >= 0) || isinf(v)
+		    : errno == ERANGE && !isinf(v)))
+		return cnai_error_set(CNAI_EUSAGE, "%s: '%s' is not %s",
+				      option, arg,
+				      nonneg ? "a non-negative number"
+					     : "a number");
+	*out = v;
+	return 0;
 }
 
 int cnai_unknown_subcommand(const char *cmd, const char *bad,

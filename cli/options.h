@@ -54,6 +54,29 @@ int cnai_opt_int_range(int64_t *out, const char *arg, const char *option,
 		       int64_t min, int64_t max);
 /* cnai_opt_int_range over all of int64 ("--limit 10"). */
 int cnai_opt_int64(int64_t *out, const char *arg, const char *option);
+/*
+ * cnai_opt_int64, then a bound that names both ends ("--port 80"):
+ * CNAI_EUSAGE "OPTION: N is not MIN to MAX" outside [min, max]; *out is
+ * set either way.
+ */
+int cnai_opt_int_between(int64_t *out, const char *arg, const char *option,
+			 int64_t min, int64_t max);
+
+enum cnai_opt_double_flags {
+	/* only finite numbers >= 0 ("--threshold 0.05") */
+	CNAI_OPT_NONNEGATIVE = (1 << 0),
+};
+
+/*
+ * Parses a real number, the whole of `arg`, as strtod reads it ("0.5",
+ * "1e-3", "nan", "-inf" in any case); a value past the range of a double
+ * is infinite, one too small to keep is not a number. With
+ * CNAI_OPT_NONNEGATIVE only finite values >= 0 (a too small one is 0).
+ * CNAI_EUSAGE naming the option: "OPTION: 'x' is not a number" (or "a
+ * non-negative number").
+ */
+int cnai_opt_double(double *out, const char *arg, const char *option,
+		    unsigned flags);
 
 /*
  * The long option nearest to `bad` (a name without its dashes) for a "did

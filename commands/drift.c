@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/options.h"
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "core/drift/drift.h"
+#include "core/drift/predictions.h"
 #include "core/store/blobs.h"
 #include "core/store/datasets.h"
 #include "core/ml/infer.h"
@@ -60,8 +60,6 @@ static const char *const option_help[] = {
 };
 static const struct cnai_usage usage = { synopsis, option_help };
 
-enum format { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_PROM };
-
 struct names {
 	char **v;
 	size_t n;
@@ -104,139 +102,7 @@ static void names_release(struct names *l)
 	l->n = 0;
 }
 
-static int parse_fraction(double *out, const char *arg, const char *opt)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (!*arg || *end || !(v >= 0) || isinf(v))
-		return cnai_error_set(CNAI_EUSAGE,
-				      "%s: '%s' is not a non-negative number",
-				      opt, arg);
-	*out = v;
-	return 0;
-}
-
-static int parse_format(enum format *out, const char *s)
-{
-	static const char *const names[] = { "text", "json", "html",
-					     "prometheus" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (!strcmp(s, names[i])) {
-			*out = (enum format)i;
-			return 0;
-		}
-	return cnai_error_set(CNAI_EUSAGE, "--format: unknown format '%s' "
-			      "(text, json, html, prometheus)", s);
-}
-
-/* ---- text ----------------------------------------------------------- */
-
-static void num(char *out, size_t size, double v)
-{
-	if (isnan(v))
-		snprintf(out, size, "-");
-	else if (isinf(v))
-		snprintf(out, size, v > 0 ? "inf" : "-inf");
-	else
-		snprintf(out, size, "%.4g", v);
-}
-
-static void verdict(struct cnai_buf *b, const struct cnai_drift_report *r)
-{
-	char share[40], ds[40];
-
-	snprintf(share, sizeof(share), "%.4g", r->share);
-	snprintf(ds, sizeof(ds), "%.4g", r->drift_share);
-	cnai_buf_addf(b, "%zu of %zu columns drifted (share %s); data set "
-		      "drift: %s (drift share %s)\n", r->drifted, r->evaluated,
-		      share, r->dataset_drift ? "yes" : "no", ds);
-}
-
-static int render_text(struct cnai_buf *b, const struct cnai_drift_report *r)
-{
-	enum { NC = 8 };
-	static const char *const head[NC] = { "column",  "type",
-					      "method",  "statistic",
-					      "p-value", "score",
-					      "threshold", "drift" };
-	size_t *order = cnai_drift_severity_order(r), w[NC], i, k;
-	char (*cells)[NC][64];
-
-	if (!order)
-		return cnai_error_set(CNAI_ERROR, "out of memory");
-	if (!(cells = calloc(r->ncols + 1, sizeof(*cells)))) {
-		free(order);
-		return cnai_error_set(CNAI_ERROR, "out of memory");
-	}
-	for (k = 0; k < NC; k++) {
-		snprintf(cells[0][k], 64, "%s", head[k]);
-		w[k] = strlen(head[k]);
-	}
-	for (i = 0; i < r->ncols; i++) {
-		const struct cnai_drift_column *c = &r->cols[order[i]];
-		char (*row)[64] = cells[i + 1];
-
-		snprintf(row[0], 64, "%s", c->name);
-		snprintf(row[1], 64, "%s",
-			 c->type == CNAI_DRIFT_NUMERICAL ? "numerical"
-							 : "categorical");
-		snprintf(row[2], 64, "%s",
-			 c->evaluated ? cnai_drift_method_name(c->method)
-				      : "-");
-		num(row[3], 64, c->statistic);
-		num(row[4], 64, c->p_value);
-		num(row[5], 64, c->score);
-		num(row[6], 64, c->evaluated ? c->threshold : NAN);
-		snprintf(row[7], 64, "%s",
-			 !c->evaluated ? c->note
-			 : c->drifted  ? "DRIFT"
-				       : "no");
-		for (k = 0; k < NC; k++)
-			if (strlen(row[k]) > w[k])
-				w[k] = strlen(row[k]);
-	}
-	cnai_buf_addf(b, "reference  %s  %lld rows\ncurrent    %s  %lld rows\n\n",
-		      r->ref.path, (long long)r->ref.rows, r->cur.path,
-		      (long long)r->cur.rows);
-	for (i = 0; i <= r->ncols; i++) {
-		for (k = 0; k < NC; k++) {
-			if (k + 1 == NC) {
-				cnai_buf_addf(b, "%s\n", cells[i][k]);
-				break;
-			}
-			cnai_buf_addf(b, "%-*s  ", (int)w[k], cells[i][k]);
-		}
-	}
-	cnai_buf_addch(b, '\n');
-	verdict(b, r);
-	free(cells);
-	free(order);
-	return cnai_buf_oom(b);
-}
-
 /* ---- the store ------------------------------------------------------ */
-
-static void metric_key(char *out, size_t size, const char *col,
-		       const char *stat)
-{
-	size_t i, n;
-
-	n = (size_t)snprintf(out, size, "drift.%s.%s", col, stat);
-	if (n >= size)
-		n = size - 1;
-	/* keys take MLflow's characters; others become '_' */
-	for (i = 6; i < n; i++) {
-		unsigned char c = (unsigned char)out[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		      c == '.' || c == ' ' || c == '/' || c == ':'))
-			out[i] = '_';
-	}
-}
 
 static int log_metrics(struct cnai_logger *lg,
 		       const struct cnai_drift_report *r)
@@ -251,20 +117,20 @@ static int log_metrics(struct cnai_logger *lg,
 
 		if (!c->evaluated)
 			continue;
-		metric_key(key, sizeof(key), c->name, "score");
+		cnai_drift_metric_key(key, sizeof(key), c->name, "score");
 		if ((err = cnai_logger_metric(lg, key, c->score, 0, now)) < 0)
 			return err;
-		metric_key(key, sizeof(key), c->name, c->stat_name);
+		cnai_drift_metric_key(key, sizeof(key), c->name, c->stat_name);
 		if ((err = cnai_logger_metric(lg, key, c->statistic, 0, now)) <
 		    0)
 			return err;
 		if (!isnan(c->p_value)) {
-			metric_key(key, sizeof(key), c->name, "p_value");
+			cnai_drift_metric_key(key, sizeof(key), c->name, "p_value");
 			if ((err = cnai_logger_metric(lg, key, c->p_value, 0,
 						      now)) < 0)
 				return err;
 		}
-		metric_key(key, sizeof(key), c->name, "drifted");
+		cnai_drift_metric_key(key, sizeof(key), c->name, "drifted");
 		if ((err = cnai_logger_metric(lg, key, c->drifted, 0, now)) < 0)
 			return err;
 	}
@@ -355,69 +221,16 @@ done:
 
 /* ---- the command ----------------------------------------------------- */
 
-/*
- * Prediction drift: the model predicts every row of both files (the same
- * code as `cnai predict`), the predictions become a one-column CSV each,
- * and that column, "prediction", is tested like any other and joins the
- * report (and the data-set rule). A class label is categorical, a
- * regression value numerical.
- */
-static int write_predictions(char *path, size_t size,
-			     const struct cnai_ml_model *m,
-			     struct cnai_backend *be, const char *data)
-{
-	struct cnai_ml_batch b = { 0 };
-	struct cnai_buf csv = CNAI_BUF_INIT;
-	int npred = cnai_ml_model_npred(m), fd, err;
-	size_t i;
-	int k;
-
-	if ((err = cnai_ml_predict_file(&b, m, be, data, ',', NULL)) < 0)
-		return err;
-	cnai_buf_adds(&csv, "prediction\n");
-	for (i = 0; i < b.n; i++) {
-		if (cnai_ml_model_is_classifier(m)) {
-			int best = 0;
-
-			for (k = 1; k < npred; k++)
-				if (b.pred[i * npred + k] >
-				    b.pred[i * npred + best])
-					best = k;
-			cnai_buf_addf(&csv, "\"%s\"\n", m->classes[best]);
-		} else {
-			cnai_buf_addf(&csv, "%.9g\n", b.pred[i * npred]);
-		}
-	}
-	cnai_ml_batch_release(&b);
-	if ((err = cnai_buf_oom(&csv)) < 0)
-		goto cleanup;
-	snprintf(path, size, "/tmp/cnai-pred.XXXXXX");
-	if ((fd = mkstemp(path)) < 0) {
-		err = cnai_error_set_errno(CNAI_ERROR, "temporary file");
-		path[0] = '\0';
-		goto cleanup;
-	}
-	err = cnai_fs_write_all(fd, csv.buf, csv.len);
-	close(fd);
-cleanup:
-	cnai_buf_release(&csv);
-	return err;
-}
-
+/* Prediction drift (core/drift/predictions.h) with the model `ref` names;
+ * `model_digest` gets its manifest digest when the store has it. */
 static int prediction_drift(struct cnai_drift_report *r,
 			    const struct cnai_drift_options *base,
 			    struct cnai_ctx *ctx, const char *ref,
 			    char model_digest[CNAI_DIGEST_LEN])
 {
-	static const char *const pred_col[] = { "prediction" };
-	struct cnai_drift_options o = *base;
-	struct cnai_drift_report *pr = NULL;
 	struct cnai_ml_model *m = NULL;
 	struct cnai_backend *be = NULL;
 	struct cnai_model_version *v = NULL;
-	struct cnai_drift_column *g;
-	char rp[64] = "", cp[64] = "";
-	size_t i;
 	int err;
 
 	if (!strcmp(base->ref_path, "-") || !strcmp(base->cur_path, "-"))
@@ -425,98 +238,29 @@ static int prediction_drift(struct cnai_drift_report *r,
 				      "sets as files (the model reads them "
 				      "again)");
 	if ((err = cnai_ml_model_open(&m, NULL, ctx->store, ref)) < 0 ||
-	    (err = cnai_backend_cpu_open(&be, 0)) < 0 ||
-	    (err = write_predictions(rp, sizeof(rp), m, be,
-				     base->ref_path)) < 0 ||
-	    (err = write_predictions(cp, sizeof(cp), m, be,
-				     base->cur_path)) < 0)
+	    (err = cnai_backend_cpu_open(&be, 0)) < 0)
 		goto cleanup;
 	if (!cnai_ml_is_model_dir(ref) && ctx->store &&
 	    cnai_model_resolve(&v, ctx->store, ref) == 0)
 		snprintf(model_digest, CNAI_DIGEST_LEN, "%s",
 			 v->manifest_digest);
 	cnai_error_clear();
-	o.ref_path = rp;
-	o.cur_path = cp;
-	o.columns = NULL;
-	o.ncolumns = 0;
-	o.ignore = NULL;
-	o.nignore = 0;
-	o.numerical = NULL;
-	o.nnumerical = 0;
-	o.categorical = cnai_ml_model_is_classifier(m) ? pred_col : NULL;
-	o.ncategorical = cnai_ml_model_is_classifier(m) ? 1 : 0;
-	o.column_methods = NULL;
-	o.ncolumn_methods = 0;
-	for (i = 0; i < base->ncolumn_methods; i++)
-		if (!strcmp(base->column_methods[i].column, "prediction")) {
-			o.column_methods = &base->column_methods[i];
-			o.ncolumn_methods = 1;
-		}
-	if ((err = cnai_drift_run(&pr, &o)) < 0)
-		goto cleanup;
-	if (!(g = realloc(r->cols, (r->ncols + pr->ncols) * sizeof(*g)))) {
-		err = cnai_error_set(CNAI_ERROR, "out of memory");
-		goto cleanup;
-	}
-	r->cols = g;
-	/* move the column over; the report it came from keeps none */
-	memcpy(r->cols + r->ncols, pr->cols, pr->ncols * sizeof(*g));
-	r->ncols += pr->ncols;
-	for (i = 0; i < pr->ncols; i++) {
-		r->evaluated += pr->cols[i].evaluated;
-		r->drifted += pr->cols[i].evaluated && pr->cols[i].drifted;
-	}
-	pr->ncols = 0;
-	r->share = r->evaluated ? (double)r->drifted / (double)r->evaluated
-				: 0;
-	r->dataset_drift = r->evaluated && r->share >= r->drift_share;
+	err = cnai_drift_add_predictions(r, base, m, be);
 cleanup:
-	cnai_drift_report_free(pr);
 	cnai_model_version_free(v);
 	cnai_ml_model_free(m);
 	if (be)
 		be->close(be);
-	if (rp[0])
-		unlink(rp);
-	if (cp[0])
-		unlink(cp);
 	return err;
 }
 
 struct opts {
 	struct names columns, ignore, categorical, numerical, methods_raw;
 	struct cnai_drift_column_method *methods;
-	enum format fmt;
+	enum cnai_drift_format fmt;
 	const char *output, *run, *target, *model;
 	int fail_on_drift, fmt_set;
 };
-
-static int parse_column_methods(struct opts *op)
-{
-	size_t i;
-	int err;
-
-	if (!op->methods_raw.n)
-		return 0;
-	if (!(op->methods = calloc(op->methods_raw.n, sizeof(*op->methods))))
-		return cnai_error_set(CNAI_ERROR, "out of memory");
-	for (i = 0; i < op->methods_raw.n; i++) {
-		char *eq = strchr(op->methods_raw.v[i], '=');
-
-		if (!eq || eq == op->methods_raw.v[i])
-			return cnai_error_set(CNAI_EUSAGE,
-					      "--column-method: expected "
-					      "<column>=<method>, got '%s'",
-					      op->methods_raw.v[i]);
-		*eq = '\0';
-		op->methods[i].column = op->methods_raw.v[i];
-		if ((err = cnai_drift_method_parse(&op->methods[i].method,
-						   eq + 1)) < 0)
-			return err;
-	}
-	return 0;
-}
 
 static int emit(const struct opts *op, const struct cnai_buf *out,
 		const struct cnai_drift_report *r, struct cnai_ctx *ctx)
@@ -531,220 +275,205 @@ static int emit(const struct opts *op, const struct cnai_buf *out,
 	if ((err = cnai_fs_write_atomic(op->output, out->buf, out->len,
 					0644)) < 0)
 		return err;
-	verdict(&v, r);
-	fputs(v.buf, stdout);
+	if ((err = cnai_drift_render_verdict(&v, r)) == 0)
+		fputs(v.buf, stdout);
 	cnai_buf_release(&v);
+	return err;
+}
+
+enum {
+	O_COLUMNS = 0x100, O_IGNORE, O_TARGET, O_CAT, O_NUM, O_METHOD,
+	O_CMETHOD, O_THRESHOLD, O_SHARE, O_FORMAT, O_FAIL, O_RUN, O_MODEL,
+	O_EXACT, O_MAXCAT, O_THREADS,
+};
+static const struct option longopts[] = {
+	{ "columns", required_argument, NULL, O_COLUMNS },
+	{ "ignore", required_argument, NULL, O_IGNORE },
+	{ "target", required_argument, NULL, O_TARGET },
+	{ "categorical", required_argument, NULL, O_CAT },
+	{ "numerical", required_argument, NULL, O_NUM },
+	{ "method", required_argument, NULL, O_METHOD },
+	{ "column-method", required_argument, NULL, O_CMETHOD },
+	{ "threshold", required_argument, NULL, O_THRESHOLD },
+	{ "drift-share", required_argument, NULL, O_SHARE },
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "fail-on-drift", no_argument, NULL, O_FAIL },
+	{ "run", required_argument, NULL, O_RUN },
+	{ "model", required_argument, NULL, O_MODEL },
+	{ "exact-limit", required_argument, NULL, O_EXACT },
+	{ "max-categories", required_argument, NULL, O_MAXCAT },
+	{ "threads", required_argument, NULL, O_THREADS },
+	CNAI_OPTS_COMMON,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option into `op` or `o`. */
+static int parse_option(struct opts *op, struct cnai_drift_options *o, int c,
+			const char *arg)
+{
+	int64_t n;
+	int err;
+
+	switch (c) {
+	case O_COLUMNS: return names_add_list(&op->columns, arg, 1);
+	case O_IGNORE: return names_add_list(&op->ignore, arg, 1);
+	case O_TARGET: op->target = arg; return 0;
+	case O_CAT: return names_add_list(&op->categorical, arg, 1);
+	case O_NUM: return names_add_list(&op->numerical, arg, 1);
+	case O_METHOD: return cnai_drift_method_parse(&o->method, arg);
+	case O_CMETHOD: return names_add_list(&op->methods_raw, arg, 0);
+	case O_THRESHOLD:
+		return cnai_opt_double(&o->threshold, arg, "--threshold",
+				       CNAI_OPT_NONNEGATIVE);
+	case O_SHARE:
+		if ((err = cnai_opt_double(&o->drift_share, arg,
+					   "--drift-share",
+					   CNAI_OPT_NONNEGATIVE)) < 0)
+			return err;
+		if (o->drift_share > 1)
+			return cnai_error_set(CNAI_EUSAGE, "--drift-share: must "
+					      "be between 0 and 1");
+		return 0;
+	case O_FORMAT:
+		op->fmt_set = 1;
+		return cnai_drift_format_parse(&op->fmt, arg);
+	case 'o': op->output = arg; return 0;
+	case O_FAIL: op->fail_on_drift = 1; return 0;
+	case O_RUN: op->run = arg; return 0;
+	case O_MODEL: op->model = arg; return 0;
+	case O_EXACT:
+		if ((err = cnai_opt_int64(&n, arg, "--exact-limit")) < 0)
+			return err;
+		if (n < 1)
+			return cnai_error_set(CNAI_EUSAGE, "--exact-limit: must "
+					      "be at least 1");
+		o->exact_limit = (uint64_t)n;
+		return 0;
+	case O_MAXCAT:
+		if ((err = cnai_opt_int64(&n, arg, "--max-categories")) < 0)
+			return err;
+		if (n < 1)
+			return cnai_error_set(CNAI_EUSAGE, "--max-categories: "
+					      "must be at least 1");
+		o->max_categories = (size_t)n;
+		return 0;
+	case O_THREADS:
+		if ((err = cnai_opt_int64(&n, arg, "--threads")) < 0)
+			return err;
+		if (n < 1 || n > 1024)
+			return cnai_error_set(CNAI_EUSAGE, "--threads: must be 1 "
+					      "to 1024");
+		o->threads = (int)n;
+		return 0;
+	}
+	return CNAI_EUSAGE;
+}
+
+/* The command line into `op` and `o`; 1 when help was printed. */
+static int parse_args(struct opts *op, struct cnai_drift_options *o,
+		      int argc, char **argv, struct cnai_ctx *ctx)
+{
+	size_t i;
+	int c, err;
+
+	while ((c = cnai_getopt(argc, argv, ":ho:", longopts, &usage, ctx)) !=
+	       -1) {
+		if (c == CNAI_OPT_HELP)
+			return 1;
+		if ((err = parse_option(op, o, c, optarg)) < 0)
+			return err;
+	}
+	if (argc - optind != 2)
+		return cnai_error_set(CNAI_EUSAGE, "%s; usage: cnai drift "
+				      "<reference> <current> [<options>]",
+				      argc - optind < 2 ? "two files needed"
+							: "too many arguments");
+	if (ctx->json && !op->fmt_set)
+		op->fmt = CNAI_DRIFT_FORMAT_JSON;
+	if (op->target && op->columns.n &&
+	    (err = names_add_list(&op->columns, op->target, 0)) < 0)
+		return err;
+	if (op->methods_raw.n &&
+	    !(op->methods = calloc(op->methods_raw.n, sizeof(*op->methods))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	for (i = 0; i < op->methods_raw.n; i++)
+		if ((err = cnai_drift_column_method_parse(
+			     &op->methods[i], op->methods_raw.v[i])) < 0)
+			return err;
+	if (!op->run)
+		op->run = getenv("CNAI_RUN_ID");
+	if (op->run && !*op->run)
+		op->run = NULL;
+	o->ref_path = argv[optind];
+	o->cur_path = argv[optind + 1];
+	o->columns = op->columns.n ? (const char *const *)op->columns.v : NULL;
+	o->ncolumns = op->columns.n;
+	o->ignore = (const char *const *)op->ignore.v;
+	o->nignore = op->ignore.n;
+	o->categorical = (const char *const *)op->categorical.v;
+	o->ncategorical = op->categorical.n;
+	o->numerical = (const char *const *)op->numerical.v;
+	o->nnumerical = op->numerical.n;
+	o->column_methods = op->methods;
+	o->ncolumn_methods = op->methods_raw.n;
+	return 0;
+}
+
+/* The report: the data drift, the --target check, prediction drift. */
+static int run(struct cnai_drift_report **out, const struct opts *op,
+	       const struct cnai_drift_options *o, struct cnai_ctx *ctx,
+	       char model_digest[CNAI_DIGEST_LEN])
+{
+	struct cnai_drift_report *r = NULL;
+	size_t i;
+	int err, found = 0;
+
+	if ((err = cnai_drift_run(&r, o)) < 0)
+		return err;
+	for (i = 0; op->target && i < r->ncols; i++)
+		found |= !strcmp(r->cols[i].name, op->target);
+	if (op->target && !found)
+		err = cnai_error_set(CNAI_EUSAGE,
+				     "--target: no column '%s' to test",
+				     op->target);
+	else if (op->model)
+		err = prediction_drift(r, o, ctx, op->model, model_digest);
+	if (err < 0) {
+		cnai_drift_report_free(r);
+		return err;
+	}
+	*out = r;
 	return 0;
 }
 
 int cmd_drift(int argc, char **argv, struct cnai_ctx *ctx)
 {
 	char model_digest[CNAI_DIGEST_LEN] = "";
-	enum {
-		O_COLUMNS = 0x100, O_IGNORE, O_TARGET, O_CAT, O_NUM, O_METHOD,
-		O_CMETHOD, O_THRESHOLD, O_SHARE, O_FORMAT, O_FAIL, O_RUN, O_MODEL,
-		O_EXACT, O_MAXCAT, O_THREADS,
-	};
-	static const struct option longopts[] = {
-		{ "columns", required_argument, NULL, O_COLUMNS },
-		{ "ignore", required_argument, NULL, O_IGNORE },
-		{ "target", required_argument, NULL, O_TARGET },
-		{ "categorical", required_argument, NULL, O_CAT },
-		{ "numerical", required_argument, NULL, O_NUM },
-		{ "method", required_argument, NULL, O_METHOD },
-		{ "column-method", required_argument, NULL, O_CMETHOD },
-		{ "threshold", required_argument, NULL, O_THRESHOLD },
-		{ "drift-share", required_argument, NULL, O_SHARE },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "fail-on-drift", no_argument, NULL, O_FAIL },
-		{ "run", required_argument, NULL, O_RUN },
-		{ "model", required_argument, NULL, O_MODEL },
-		{ "exact-limit", required_argument, NULL, O_EXACT },
-		{ "max-categories", required_argument, NULL, O_MAXCAT },
-		{ "threads", required_argument, NULL, O_THREADS },
-		CNAI_OPTS_COMMON,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cnai_drift_options o;
 	struct cnai_drift_report *r = NULL;
 	struct opts op;
 	struct cnai_buf out = CNAI_BUF_INIT;
 	char *json = NULL;
 	json_t *jr = NULL;
-	int64_t n;
-	int c, err = 0;
+	int err;
 
 	memset(&op, 0, sizeof(op));
 	cnai_drift_options_init(&o);
-	while ((c = cnai_getopt(argc, argv, ":ho:", longopts, &usage, ctx)) !=
-	       -1) {
-		switch (c) {
-		case O_COLUMNS:
-			err = names_add_list(&op.columns, optarg, 1);
-			break;
-		case O_IGNORE:
-			err = names_add_list(&op.ignore, optarg, 1);
-			break;
-		case O_TARGET:
-			op.target = optarg;
-			break;
-		case O_CAT:
-			err = names_add_list(&op.categorical, optarg, 1);
-			break;
-		case O_NUM:
-			err = names_add_list(&op.numerical, optarg, 1);
-			break;
-		case O_METHOD:
-			err = cnai_drift_method_parse(&o.method, optarg);
-			break;
-		case O_CMETHOD:
-			err = names_add_list(&op.methods_raw, optarg, 0);
-			break;
-		case O_THRESHOLD:
-			err = parse_fraction(&o.threshold, optarg,
-					     "--threshold");
-			break;
-		case O_SHARE:
-			err = parse_fraction(&o.drift_share, optarg,
-					     "--drift-share");
-			if (!err && o.drift_share > 1)
-				err = cnai_error_set(CNAI_EUSAGE,
-						     "--drift-share: must be "
-						     "between 0 and 1");
-			break;
-		case O_FORMAT:
-			err = parse_format(&op.fmt, optarg);
-			op.fmt_set = 1;
-			break;
-		case 'o':
-			op.output = optarg;
-			break;
-		case O_FAIL:
-			op.fail_on_drift = 1;
-			break;
-		case O_RUN:
-			op.run = optarg;
-			break;
-		case O_MODEL:
-			op.model = optarg;
-			break;
-		case O_EXACT:
-			if (!(err = cnai_opt_int64(&n, optarg,
-						   "--exact-limit")) &&
-			    n < 1)
-				err = cnai_error_set(CNAI_EUSAGE,
-						     "--exact-limit: must be "
-						     "at least 1");
-			o.exact_limit = (uint64_t)n;
-			break;
-		case O_MAXCAT:
-			if (!(err = cnai_opt_int64(&n, optarg,
-						   "--max-categories")) &&
-			    n < 1)
-				err = cnai_error_set(CNAI_EUSAGE,
-						     "--max-categories: must be "
-						     "at least 1");
-			o.max_categories = (size_t)n;
-			break;
-		case O_THREADS:
-			if (!(err = cnai_opt_int64(&n, optarg, "--threads")) &&
-			    (n < 1 || n > 1024))
-				err = cnai_error_set(CNAI_EUSAGE,
-						     "--threads: must be 1 to "
-						     "1024");
-			o.threads = (int)n;
-			break;
-		case CNAI_OPT_HELP:
-			goto cleanup;
-		default:
-			err = CNAI_EUSAGE;
-			break;
-		}
-		if (err < 0)
-			goto cleanup;
-	}
-	if (argc - optind != 2) {
-		err = cnai_error_set(CNAI_EUSAGE, "%s; usage: cnai drift "
-				     "<reference> <current> [<options>]",
-				     argc - optind < 2 ? "two files needed"
-						       : "too many arguments");
+	if ((err = parse_args(&op, &o, argc, argv, ctx)) != 0) {
+		err = err > 0 ? 0 : err; /* help */
 		goto cleanup;
 	}
-	if (ctx->json && !op.fmt_set)
-		op.fmt = FMT_JSON;
-	if (op.target && op.columns.n &&
-	    (err = names_add_list(&op.columns, op.target, 0)) < 0)
-		goto cleanup;
-	if ((err = parse_column_methods(&op)) < 0)
-		goto cleanup;
-	if (!op.run)
-		op.run = getenv("CNAI_RUN_ID");
-	if (op.run && !*op.run)
-		op.run = NULL;
-	o.ref_path = argv[optind];
-	o.cur_path = argv[optind + 1];
-	o.columns = op.columns.n ? (const char *const *)op.columns.v : NULL;
-	o.ncolumns = op.columns.n;
-	o.ignore = (const char *const *)op.ignore.v;
-	o.nignore = op.ignore.n;
-	o.categorical = (const char *const *)op.categorical.v;
-	o.ncategorical = op.categorical.n;
-	o.numerical = (const char *const *)op.numerical.v;
-	o.nnumerical = op.numerical.n;
-	o.column_methods = op.methods;
-	o.ncolumn_methods = op.methods_raw.n;
-	if (op.target) {
-		const char *t = op.target;
-
-		if ((err = cnai_drift_run(&r, &o)) < 0)
-			goto cleanup;
-		for (size_t i = 0; i < r->ncols; i++)
-			if (!strcmp(r->cols[i].name, t))
-				t = NULL;
-		if (t) {
-			err = cnai_error_set(CNAI_EUSAGE,
-					     "--target: no column '%s' to test",
-					     t);
-			goto cleanup;
-		}
-	} else if ((err = cnai_drift_run(&r, &o)) < 0) {
-		goto cleanup;
-	}
-	if (op.model &&
-	    (err = prediction_drift(r, &o, ctx, op.model, model_digest)) < 0)
+	if ((err = run(&r, &op, &o, ctx, model_digest)) < 0)
 		goto cleanup;
 	if (!(jr = cnai_drift_report_json(r)) ||
 	    !(json = json_dumps(jr, JSON_COMPACT))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
-	switch (op.fmt) {
-	case FMT_TEXT:
-		err = render_text(&out, r);
-		break;
-	case FMT_JSON: {
-		char *pretty = json_dumps(jr, JSON_INDENT(2));
-
-		if (!pretty) {
-			err = cnai_error_set(CNAI_ERROR, "out of memory");
-			break;
-		}
-		cnai_buf_adds(&out, pretty);
-		cnai_buf_addch(&out, '\n');
-		free(pretty);
-		err = cnai_buf_oom(&out);
-		break;
-	}
-	case FMT_HTML:
-		err = cnai_drift_render_html(&out, r);
-		break;
-	case FMT_PROM:
-		err = cnai_drift_render_prometheus(&out, r);
-		break;
-	}
-	if (err < 0 || (err = record(ctx->store, r, json, op.run,
-				     model_digest[0] ? model_digest : NULL)) < 0 ||
+	if ((err = cnai_drift_render(&out, op.fmt, r)) < 0 ||
+	    (err = record(ctx->store, r, json, op.run,
+			  model_digest[0] ? model_digest : NULL)) < 0 ||
 	    (err = emit(&op, &out, r, ctx)) < 0)
 		goto cleanup;
 	if (op.fail_on_drift && r->dataset_drift)

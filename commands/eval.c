@@ -41,22 +41,12 @@ static void fmt(char *out, size_t n, double v)
 static int report_cls(const struct cnai_ctx *ctx, const struct cnai_ml_model *m,
 		      const struct cnai_ml_batch *bt, long tc)
 {
-	int32_t *truth = malloc(bt->n * sizeof(*truth) + 1);
-	int32_t *pred = malloc(bt->n * sizeof(*pred) + 1);
 	struct cnai_ml_cls_report r = { 0 };
 	struct cnai_table t = { 0 };
 	size_t i, k, K = m->nclasses;
 	int err;
 
-	if (!truth || !pred) {
-		err = cnai_error_set(CNAI_ERROR, "out of memory");
-		goto cleanup;
-	}
-	if ((err = cnai_ml_labels(truth, m, bt->t, (size_t)tc)) < 0)
-		goto cleanup;
-	for (i = 0; i < bt->n; i++)
-		pred[i] = cnai_ml_argmax(bt->pred + i * bt->npred, K);
-	if ((err = cnai_ml_cls_report(&r, truth, pred, bt->n, K)) < 0)
+	if ((err = cnai_ml_batch_cls_report(&r, m, bt, (size_t)tc)) < 0)
 		goto cleanup;
 	if (ctx->json) {
 		json_t *classes = json_array(), *conf = json_array();
@@ -140,26 +130,17 @@ static int report_cls(const struct cnai_ctx *ctx, const struct cnai_ml_model *m,
 cleanup:
 	cnai_table_release(&t);
 	cnai_ml_cls_report_release(&r);
-	free(truth);
-	free(pred);
 	return err;
 }
 
 static int report_reg(const struct cnai_ctx *ctx, const struct cnai_ml_batch *bt,
 		      long tc)
 {
-	double *truth = malloc(bt->n * sizeof(*truth) + 1);
 	struct cnai_ml_reg_report r;
 	int err;
 
-	if (!truth)
-		return cnai_error_set(CNAI_ERROR, "out of memory");
-	if ((err = cnai_ml_targets(truth, bt->t, (size_t)tc)) < 0) {
-		free(truth);
+	if ((err = cnai_ml_batch_reg_report(&r, bt, (size_t)tc)) < 0)
 		return err;
-	}
-	cnai_ml_reg_report(&r, truth, bt->pred, bt->n);
-	free(truth);
 	if (ctx->json)
 		return cnai_json_print(json_pack("{s:s, s:I, s:f, s:f, s:f}",
 						 "task", "regression", "rows",

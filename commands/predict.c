@@ -10,6 +10,7 @@
 #include "cli/output.h"
 #include "commands/commands.h"
 #include "commands/scoring.h"
+#include "core/data/csv.h"
 #include "core/ml/infer.h"
 #include "core/ml/metrics.h"
 #include "core/store/store.h"
@@ -42,42 +43,27 @@ static void add_value(struct cnai_buf *b, double v)
 	cnai_buf_addf(b, "%.9g", v);
 }
 
-static void add_field(struct cnai_buf *b, const char *s, char delim)
-{
-	if (!s[strcspn(s, "\"\r\n")] && !strchr(s, delim)) {
-		cnai_buf_adds(b, s);
-		return;
-	}
-	cnai_buf_addch(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			cnai_buf_addch(b, '"');
-		cnai_buf_addch(b, *s);
-	}
-	cnai_buf_addch(b, '"');
-}
-
 static int write_csv(struct cnai_buf *b, const struct cnai_ml_model *m,
 		     const struct cnai_ml_batch *bt, int proba, char delim)
 {
 	size_t i, k;
 	int cls = cnai_ml_model_is_classifier(m);
 
-	add_field(b, m->target ? m->target : "prediction", delim);
+	cnai_csv_add_field(b, m->target ? m->target : "prediction", delim);
 	if (cls && proba)
 		for (k = 0; k < m->nclasses; k++) {
 			char name[512];
 
 			cnai_buf_addch(b, delim);
 			snprintf(name, sizeof(name), "p_%s", m->classes[k]);
-			add_field(b, name, delim);
+			cnai_csv_add_field(b, name, delim);
 		}
 	cnai_buf_addch(b, '\n');
 	for (i = 0; i < bt->n; i++) {
 		const float *p = bt->pred + i * bt->npred;
 
 		if (cls)
-			add_field(b,
+			cnai_csv_add_field(b,
 				  m->classes[cnai_ml_argmax(p, m->nclasses)],
 				  delim);
 		else

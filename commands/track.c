@@ -192,19 +192,27 @@ int track_resolve_run(struct cnai_run **out, struct cnai_store *st,
 	return cnai_run_lookup(out, st, ref);
 }
 
-int track_parse_double(double *out, const char *s, const char *what)
+int track_common_opts(int argc, char **argv, const char *sub,
+		      struct cnai_ctx *ctx, int *plot)
 {
-	char *end;
+	static const struct option longopts[] = {
+		{ "plot", no_argument, NULL, 'P' },
+		CNAI_OPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
 
-	errno = 0;
-	if (!strcasecmp(s, "nan")) {
-		*out = NAN;
-		return 0;
+	while ((c = cnai_getopt(argc, argv, ":h", longopts, track_usage(sub),
+				ctx)) != -1) {
+		if (c == 'P' && plot) {
+			*plot = 1;
+			continue;
+		}
+		if (c == 'P')
+			return cnai_error_set(CNAI_EUSAGE,
+					      "unknown option '--plot'");
+		return c == CNAI_OPT_HELP ? 1 : CNAI_EUSAGE;
 	}
-	*out = strtod(s, &end);
-	if (end == s || *end || (errno == ERANGE && !isinf(*out)))
-		return cnai_error_set(CNAI_EINVALID,
-				      "%s: '%s' is not a number", what, s);
 	return 0;
 }
 

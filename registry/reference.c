@@ -34,9 +34,27 @@ static int is_registry(const char *first, size_t len)
 	       memchr(first, '[', len);
 }
 
+void cnai_reference_split(struct cnai_reference_parts *out, const char *s)
+{
+	const char *at = strchr(s, '@'), *end = at ? at : s + strlen(s);
+	const char *colon = NULL, *p;
+
+	for (p = s; p < end; p++) {
+		if (*p == '/')
+			colon = NULL;
+		else if (*p == ':')
+			colon = p;
+	}
+	out->name_len = (size_t)((colon ? colon : end) - s);
+	out->tag = colon ? colon + 1 : NULL;
+	out->tag_len = colon ? (size_t)(end - colon - 1) : 0;
+	out->digest = at ? at + 1 : NULL;
+}
+
 int cnai_reference_parse(struct cnai_reference *out, const char *s)
 {
 	const char *at = strchr(s, '@'), *name = s, *slash, *colon, *end;
+	struct cnai_reference_parts parts;
 	size_t len, i;
 
 	memset(out, 0, sizeof(*out));
@@ -61,14 +79,9 @@ int cnai_reference_parse(struct cnai_reference *out, const char *s)
 	if (!strcmp(out->registry, "index.docker.io") ||
 	    !strcmp(out->registry, "registry-1.docker.io"))
 		memcpy(out->registry, CNAI_DOCKER_HUB, sizeof(CNAI_DOCKER_HUB));
-	/* a tag is after the last ':' that follows the last '/' */
-	colon = NULL;
-	for (i = 0; name + i < end; i++) {
-		if (name[i] == '/')
-			colon = NULL;
-		else if (name[i] == ':')
-			colon = name + i;
-	}
+	/* the registry has no '/', so the split finds the tag in `name` */
+	cnai_reference_split(&parts, s);
+	colon = parts.tag ? parts.tag - 1 : NULL;
 	if (colon) {
 		len = (size_t)(end - colon - 1);
 		if (!len || len > 128)

@@ -23,6 +23,23 @@ struct cnai_reference {
 	char digest[CNAI_DIGEST_LEN]; /* "" when none */
 };
 
+/* Where the parts of a reference lie in its text, as written. */
+struct cnai_reference_parts {
+	size_t name_len;    /* [REGISTRY/]REPOSITORY: the first name_len bytes */
+	const char *tag;    /* after the ':' (tag_len bytes), or NULL */
+	size_t tag_len;
+	const char *digest; /* after the '@' (to the end), or NULL */
+};
+
+/*
+ * Splits `s` at its tag and digest without checking or normalising
+ * anything (no "docker.io/library/", no "latest"): for a name the user
+ * gave that is shown again with another tag or digest. The tag is after
+ * the last ':' that follows the last '/' before the first '@'. The parts
+ * point into `s`.
+ */
+void cnai_reference_split(struct cnai_reference_parts *out, const char *s);
+
 /*
  * Parses `s` into `out`. CNAI_EINVALID naming the reference and what is
  * wrong (uppercase repository, bad tag, digest not sha256...).

@@ -23,8 +23,6 @@
 #include "core/util/proc.h"
 #include "core/util/banned.h"
 
-extern char **environ;
-
 /* What run and start share: parsed options and described inputs. */
 struct run_opts {
 	const char *experiment, *name;
@@ -216,34 +214,6 @@ fail:
 	return err;
 }
 
-static char *join_argv(int argc, char **argv)
-{
-	struct cnai_buf b = CNAI_BUF_INIT;
-	int i;
-
-	for (i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		int plain = *a && !a[strcspn(a, " \t\n'\"\\$`;&|<>()*?!#~")];
-
-		if (i)
-			cnai_buf_addch(&b, ' ');
-		if (plain) {
-			cnai_buf_adds(&b, a);
-			continue;
-		}
-		/* Shell-quoted so the command line can be pasted back. */
-		cnai_buf_addch(&b, '\'');
-		for (; *a; a++) {
-			if (*a == '\'')
-				cnai_buf_adds(&b, "'\\''");
-			else
-				cnai_buf_addch(&b, *a);
-		}
-		cnai_buf_addch(&b, '\'');
-	}
-	return cnai_buf_oom(&b) ? NULL : cnai_buf_detach(&b);
-}
-
 /* Creates the run with provenance (host, user, cwd, git). */
 static int create_run(struct cnai_run **out, struct cnai_store *st,
 		      const struct run_opts *o, const char *command)
@@ -268,43 +238,24 @@ static int create_run(struct cnai_run **out, struct cnai_store *st,
 	return err;
 }
 
+/* The child's environment: cnai's, with the run and the store set. */
 static int build_env(char ***out, const struct cnai_run *run,
 		     const struct cnai_store *st)
 {
-	size_t n = 0, i, k = 0;
-	char **env;
+	struct cnai_buf id = CNAI_BUF_INIT, store = CNAI_BUF_INIT;
+	const char *set[3];
+	int err;
 
-	while (environ[n])
-		n++;
-	if (!(env = calloc(n + 3, sizeof(*env))))
-		return cnai_error_set(CNAI_ERROR, "out of memory");
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "CNAI_RUN_ID=", 12) &&
-		    strncmp(environ[i], "CNAI_STORE=", 11))
-			env[k++] = environ[i];
-	if (asprintf(&env[k++], "CNAI_RUN_ID=%s", run->uuid) < 0 ||
-	    asprintf(&env[k++], "CNAI_STORE=%s", cnai_store_root(st)) < 0) {
-		free(env);
-		return cnai_error_set(CNAI_ERROR, "out of memory");
-	}
-	*out = env;
-	return 0;
-}
-
-static void free_env(char **env)
-{
-	size_t n = 0;
-
-	if (!env)
-		return;
-	while (env[n])
-		n++;
-	/* the last two are ours */
-	if (n >= 2) {
-		free(env[n - 1]);
-		free(env[n - 2]);
-	}
-	free(env);
+	cnai_buf_addf(&id, "CNAI_RUN_ID=%s", run->uuid);
+	cnai_buf_addf(&store, "CNAI_STORE=%s", cnai_store_root(st));
+	set[0] = id.buf;
+	set[1] = store.buf;
+	set[2] = NULL;
+	if ((err = cnai_buf_oom(&id)) == 0 && (err = cnai_buf_oom(&store)) == 0)
+		err = cnai_proc_env_new(out, set);
+	cnai_buf_release(&id);
+	cnai_buf_release(&store);
+	return err;
 }
 
 /* Stores a captured log as an artifact (an empty log is stored too). */
@@ -369,7 +320,7 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 				     track_usage("run")->synopsis[0]);
 		goto cleanup;
 	}
-	if (!(command = join_argv(argc - optind, argv + optind))) {
+	if (!(command = cnai_proc_command_line(argc - optind, argv + optind))) {
 		err = cnai_error_set(CNAI_ERROR, "out of memory");
 		goto cleanup;
 	}
@@ -391,10 +342,9 @@ int track_run(int argc, char **argv, struct cnai_ctx *ctx)
 		err = 0;
 	} else {
 		status = res.exit_code;
-		final = res.term_signal || res.forwarded
-				? CNAI_RUN_KILLED
-				: res.exit_code == 0 ? CNAI_RUN_FINISHED
-						     : CNAI_RUN_FAILED;
+		final = res.term_signal || res.forwarded ? CNAI_RUN_KILLED
+			: res.exit_code == 0		 ? CNAI_RUN_FINISHED
+						 : CNAI_RUN_FAILED;
 	}
 	if ((err = cnai_logger_begin(&lg, st, run->id)) < 0 ||
 	    (err = store_log(lg, st, out_path.buf, "stdout.log")) < 0 ||
@@ -428,7 +378,7 @@ cleanup:
 		unlink(err_path.buf);
 	cnai_buf_release(&out_path);
 	cnai_buf_release(&err_path);
-	free_env(env);
+	cnai_proc_env_free(env);
 	free(command);
 	cnai_run_free(run);
 	run_opts_release(&o);

@@ -1,7 +1,8 @@
 /*
  * The `cnai track` sub-commands, one function each, split over files by
- * job: run.c (run, start, end), log.c (log), list.c (ls), show.c (show,
- * compare, metrics, artifacts, cat, rm). commands/track.c dispatches.
+ * job: run.c (run, start, end), log.c (log), list.c (ls), compare.c
+ * (compare), show.c (show, metrics, artifacts, cat, rm). commands/track.c
+ * dispatches.
  */
 #ifndef CNAI_COMMANDS_TRACK_TRACK_H
 #define CNAI_COMMANDS_TRACK_TRACK_H
@@ -33,12 +34,14 @@ const struct cnai_usage *track_usage(const char *sub);
  */
 int track_resolve_run(struct cnai_run **out, struct cnai_store *st,
 		      const char *ref);
-/* Parses a metric value: a number, nan, inf, -inf (any case). */
-int track_parse_double(double *out, const char *s, const char *what);
 /* The JSON form of a run with its params, latest metrics and tags
  * (details != 0) or without. */
 json_t *track_run_json(struct cnai_store *st, const struct cnai_run *run,
 		       int details);
+/* Parses the options of the reading sub-commands: the common ones, and
+ * --plot where `plot` is not NULL. Returns 1 when help was printed. */
+int track_common_opts(int argc, char **argv, const char *sub,
+		      struct cnai_ctx *ctx, int *plot);
 /* Checks the arguments left after options: between min and max (-1: any). */
 int track_want_args(int argc, int min, int max, const char *sub);
 

@@ -413,3 +413,18 @@ size_t cnai_csv_text_len(const char *s, size_t len)
 	}
 	return (size_t)(p - (const unsigned char *)s);
 }
+
+void cnai_csv_add_field(struct cnai_buf *b, const char *s, char delim)
+{
+	if (!s[strcspn(s, "\"\r\n")] && !strchr(s, delim)) {
+		cnai_buf_adds(b, s);
+		return;
+	}
+	cnai_buf_addch(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			cnai_buf_addch(b, '"');
+		cnai_buf_addch(b, *s);
+	}
+	cnai_buf_addch(b, '"');
+}

@@ -2,13 +2,16 @@
  * A streaming CSV reader (RFC 4180): quoted fields with doubled quotes,
  * embedded delimiters and newlines, CRLF or LF line ends, a UTF-8 byte
  * order mark. Records come one at a time; fields point into the reader's
- * buffer and stay valid until the next call.
+ * buffer and stay valid until the next call. Writing: one field quoted
+ * the way the reader reads it back.
  */
 #ifndef CNAI_CORE_DATA_CSV_H
 #define CNAI_CORE_DATA_CSV_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/util/buf.h"
 
 struct cnai_csv_field {
 	const char *ptr; /* NUL-terminated */
@@ -66,5 +69,12 @@ size_t cnai_csv_text_len(const char *s, size_t len);
 uint64_t cnai_csv_offset(const struct cnai_csv_reader *r);
 const char *cnai_csv_path(const struct cnai_csv_reader *r);
 void cnai_csv_close(struct cnai_csv_reader *r);
+
+/*
+ * Appends `s` to `b` as one CSV field for `delim`: as it is, or in double
+ * quotes (inner quotes doubled) when it holds the delimiter, a quote or a
+ * line break. Check the buffer with cnai_buf_oom().
+ */
+void cnai_csv_add_field(struct cnai_buf *b, const char *s, char delim);
 
 #endif

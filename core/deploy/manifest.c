@@ -13,6 +13,7 @@
 
 #include "core/deploy/templates.h"
 #include "core/util/error.h"
+#include "registry/reference.h"
 #include "core/util/banned.h"
 
 #define NAME_LABEL "app.kubernetes.io/name"
@@ -21,6 +22,35 @@ struct docs {
 	struct cnai_yaml **d;
 	size_t n;
 };
+
+void cnai_deploy_spec_init(struct cnai_deploy_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->replicas = 1;
+	s->port = 8080;
+	s->min_replicas = 1;
+	s->max_replicas = 5;
+	s->target_cpu = 70;
+	s->scale_target = 100;
+	s->canary = -1;
+	s->min_scale = 1;
+	s->concurrency = 100;
+}
+
+int cnai_deploy_target_parse(enum cnai_deploy_target *out, const char *name)
+{
+	static const char *const names[] = { "k8s", "kserve", "knative",
+					     "seldon" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(name, names[i])) {
+			*out = (enum cnai_deploy_target)i;
+			return 0;
+		}
+	return cnai_error_set(CNAI_EUSAGE, "--target: '%s' is not k8s, kserve, "
+			      "knative or seldon", name);
+}
 
 void cnai_deploy_docs_free(struct cnai_yaml **docs, size_t n)
 {
@@ -499,10 +529,13 @@ static int seldon(struct docs *ds, const struct cnai_deploy_spec *s)
 /* "registry/repo@sha256:..." -> "registry/repo*" for image globs. */
 static void repo_glob(char *out, size_t size, const char *image)
 {
-	const char *at = strchr(image, '@');
+	struct cnai_reference_parts p;
 
+	cnai_reference_split(&p, image);
 	snprintf(out, size, "%.*s*",
-		 (int)(at ? (size_t)(at - image) : strlen(image)), image);
+		 (int)(p.digest ? (size_t)(p.digest - 1 - image)
+				: strlen(image)),
+		 image);
 }
 
 static int policy(struct docs *ds, const struct cnai_deploy_spec *s)

@@ -45,6 +45,13 @@ struct cnai_deploy_spec {
 	const char *templates_dir;
 };
 
+/* Fills `s` with cnai-deploy(1)'s defaults (1 replica, port 8080, no
+ * canary, ...); NULL strings and zeros for the rest. */
+void cnai_deploy_spec_init(struct cnai_deploy_spec *s);
+/* The target named `name` ("k8s", "kserve", "knative", "seldon");
+ * CNAI_EUSAGE for --target otherwise. */
+int cnai_deploy_target_parse(enum cnai_deploy_target *out, const char *name);
+
 /* The documents for `s`; the caller frees each and the array. */
 int cnai_deploy_build(struct cnai_yaml ***docs, size_t *n,
 		      const struct cnai_deploy_spec *s);

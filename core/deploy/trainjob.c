@@ -159,6 +159,46 @@ static struct cnai_yaml *command(const char *file)
 	return c;
 }
 
+/*
+ * A sweep's Job: Indexed, one completion a point, the index (as $POINT in
+ * container `c`, when there is one) picking the point's file.
+ */
+static void indexed(struct cnai_yaml *job, struct cnai_yaml *c,
+		    size_t points, int64_t parallelism)
+{
+	struct cnai_yaml *env = cnai_yaml_seq(), *e = cnai_yaml_map();
+
+	cnai_yaml_set_path(job, "spec.completionMode", cnai_yaml_str("Indexed"));
+	cnai_yaml_set_path(job, "spec.completions",
+			   cnai_yaml_int((int64_t)points));
+	cnai_yaml_set_path(job, "spec.parallelism",
+			   cnai_yaml_int(parallelism > 0 ? parallelism
+							 : (int64_t)points));
+	cnai_yaml_set(e, "name", cnai_yaml_str("POINT"));
+	cnai_yaml_set_path(e, "valueFrom.fieldRef.fieldPath",
+			   cnai_yaml_str("metadata.annotations['batch."
+					 "kubernetes.io/job-completion-"
+					 "index']"));
+	cnai_yaml_append(env, e);
+	if (c)
+		cnai_yaml_set(c, "env", env);
+	else
+		cnai_yaml_free(env);
+}
+
+/* The GPU limit of container `c`: s->gpu of the resource asked for. */
+static void gpu_limit(struct cnai_yaml *c, const struct cnai_train_job_spec *s)
+{
+	char res[200];
+
+	snprintf(res, sizeof(res), "%s",
+		 s->gpu_resource ? s->gpu_resource : "nvidia.com/gpu");
+	if (!cnai_yaml_at(c, "resources.limits"))
+		cnai_yaml_set_path(c, "resources.limits", cnai_yaml_map());
+	cnai_yaml_set(cnai_yaml_at(c, "resources.limits"), res,
+		      cnai_yaml_int(s->gpu));
+}
+
 int cnai_deploy_train_job(struct cnai_yaml ***docs, size_t *n,
 			  const struct cnai_train_job_spec *s)
 {
@@ -225,31 +265,8 @@ int cnai_deploy_train_job(struct cnai_yaml ***docs, size_t *n,
 		cnai_yaml_set_path(job, "spec.template.spec.volumes[0]."
 					"configMap.name",
 				   cnai_yaml_str(s->name));
-		if (naxes) {
-			struct cnai_yaml *env = cnai_yaml_seq(),
-					 *e = cnai_yaml_map();
-
-			cnai_yaml_set_path(job, "spec.completionMode",
-					   cnai_yaml_str("Indexed"));
-			cnai_yaml_set_path(job, "spec.completions",
-					   cnai_yaml_int((int64_t)points));
-			cnai_yaml_set_path(job, "spec.parallelism",
-					   cnai_yaml_int(s->parallelism > 0
-								 ? s->parallelism
-								 : (int64_t)points));
-			/* The index picks the point's file. */
-			cnai_yaml_set(e, "name", cnai_yaml_str("POINT"));
-			cnai_yaml_set_path(
-				e, "valueFrom.fieldRef.fieldPath",
-				cnai_yaml_str("metadata.annotations['batch."
-					      "kubernetes.io/job-completion-"
-					      "index']"));
-			cnai_yaml_append(env, e);
-			if (c)
-				cnai_yaml_set(c, "env", env);
-			else
-				cnai_yaml_free(env);
-		}
+		if (naxes)
+			indexed(job, c, points, s->parallelism);
 	}
 	if (!c) {
 		err = cnai_error_set(CNAI_EINVALID, "the job template has no "
@@ -260,16 +277,8 @@ int cnai_deploy_train_job(struct cnai_yaml ***docs, size_t *n,
 	cnai_yaml_set(c, "command",
 		      command(naxes ? "/etc/cnai/point-$(POINT).yaml"
 				    : "/etc/cnai/train.yaml"));
-	if (s->gpu > 0) {
-		char res[200];
-
-		snprintf(res, sizeof(res), "%s",
-			 s->gpu_resource ? s->gpu_resource : "nvidia.com/gpu");
-		if (!cnai_yaml_at(c, "resources.limits"))
-			cnai_yaml_set_path(c, "resources.limits", cnai_yaml_map());
-		cnai_yaml_set(cnai_yaml_at(c, "resources.limits"), res,
-			      cnai_yaml_int(s->gpu));
-	}
+	if (s->gpu > 0)
+		gpu_limit(c, s);
 	if (s->schedule && !s->pytorchjob) {
 		if ((err = cnai_template_load(&cron, "cronjob.yaml",
 					      s->templates_dir)) < 0 ||

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "core/util/error.h"
+#include "core/util/fs.h"
 #include "core/util/yaml.h"
 #include "registry/reference.h"
 #include "core/util/banned.h"
@@ -782,4 +783,18 @@ cleanup:
 	cnai_buf_release(&part);
 	cnai_buf_release(&key);
 	return err;
+}
+
+int cnai_validate_policy_key(struct cnai_buf *out, const char *path)
+{
+	int err;
+
+	if ((err = cnai_fs_read_file(out, path, 65536)) < 0)
+		return err;
+	if (strlen(out->buf) != out->len ||
+	    cnai_validate_text(out->buf, NULL) < 0 ||
+	    !strstr(out->buf, "-----BEGIN PUBLIC KEY-----"))
+		return cnai_error_set(CNAI_EINVALID, "%s: not a PEM public key",
+				      path);
+	return 0;
 }

@@ -151,4 +151,12 @@ int cnai_validate_pair(const char *flag, const char *kv,
 		       enum cnai_validate_rule key_rule,
 		       enum cnai_validate_rule value_rule);
 
+/*
+ * Reads the public key file for --policy into `out` (the caller releases
+ * it): PEM text, as it goes into the policy as text. CNAI_EINVALID naming
+ * the file when it is not a PEM public key; read errors as
+ * cnai_fs_read_file returns them.
+ */
+int cnai_validate_policy_key(struct cnai_buf *out, const char *path);
+
 #endif

@@ -107,6 +107,38 @@ static int numeric_only(enum cnai_drift_method m)
 	       m == CNAI_DRIFT_ENERGY;
 }
 
+int cnai_drift_column_method_parse(struct cnai_drift_column_method *out,
+				   char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return cnai_error_set(CNAI_EUSAGE, "--column-method: expected "
+				      "<column>=<method>, got '%s'", arg);
+	*eq = '\0';
+	out->column = arg;
+	return cnai_drift_method_parse(&out->method, eq + 1);
+}
+
+void cnai_drift_metric_key(char *out, size_t size, const char *col,
+			   const char *stat)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(out, size, "drift.%s.%s", col, stat);
+	if (n >= size)
+		n = size - 1;
+	/* keys take MLflow's characters; others become '_' */
+	for (i = 6; i < n; i++) {
+		unsigned char c = (unsigned char)out[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.' || c == ' ' || c == '/' || c == ':'))
+			out[i] = '_';
+	}
+}
+
 void cnai_drift_options_init(struct cnai_drift_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -648,22 +680,288 @@ static double hellinger_numeric(const struct sample *a, const struct sample *b,
 	return sqrt((double)(1 - s));
 }
 
+/* What the test of one column works on (run_job and its helpers). */
+struct colwork {
+	struct sample sa, sb;
+	struct catset cs;
+	struct cnai_drift__map rm, cm;
+	int64_t nref, ncur, ref_distinct, cur_distinct, u;
+	int numerical, have_cats, approx;
+	double *p, *q; /* binned shares */
+	size_t k;
+};
+
+/*
+ * Both sides of a column: as samples when both are numbers, else as
+ * counts per category (numbers as their text), with their sizes and
+ * distinct values.
+ */
+static int load_sides(struct colwork *w, const struct job *j)
+{
+	struct cnai_drift__col *r = j->r, *c = j->c;
+	struct cnai_drift_column *out = j->out;
+	int err;
+
+	if (r->numeric && c->numeric) {
+		if ((err = make_sample(&w->sa, r)) < 0 ||
+		    (err = make_sample(&w->sb, c)) < 0)
+			return err;
+		w->nref = w->sa.count;
+		w->ncur = w->sb.count;
+		w->ref_distinct =
+			w->sa.distinct < 0 ? INT64_MAX : w->sa.distinct;
+		w->cur_distinct =
+			w->sb.distinct < 0 ? INT64_MAX : w->sb.distinct;
+		out->ref_mean = w->sa.mean;
+		out->cur_mean = w->sb.mean;
+		out->ref_std = w->sa.std;
+		out->cur_std = w->sb.std;
+	} else {
+		const struct cnai_drift__map *mr, *mc;
+		size_t i;
+
+		if ((r->numeric &&
+		     ((err = cnai_drift__col_widen(r)) < 0 ||
+		      (err = map_from_numbers(&w->rm, r->v, r->n)) < 0)) ||
+		    (c->numeric &&
+		     ((err = cnai_drift__col_widen(c)) < 0 ||
+		      (err = map_from_numbers(&w->cm, c->v, c->n)) < 0)))
+			return err;
+		mr = r->numeric ? &w->rm : &r->map;
+		mc = c->numeric ? &w->cm : &c->map;
+		for (i = 0; i < mr->cap; i++)
+			if (mr->e[i].key)
+				w->nref += mr->e[i].count;
+		for (i = 0; i < mc->cap; i++)
+			if (mc->e[i].key)
+				w->ncur += mc->e[i].count;
+		w->ref_distinct = (int64_t)mr->n;
+		w->cur_distinct = (int64_t)mc->n;
+		if ((err = cats_from_maps(&w->cs, mr, mc)) < 0)
+			return err;
+		w->have_cats = 1;
+	}
+	return 0;
+}
+
+/*
+ * The test for a column (legacy/calculations/stattests/registry.py,
+ * _get_default_stattest): the one asked for, else Evidently's choice by
+ * type, size and distinct values.
+ */
+static int choose_method(enum cnai_drift_method *out_m, const struct job *j,
+			 const struct colwork *w)
+{
+	const struct cnai_drift_options *o = j->o;
+	const struct cnai_drift_column *out = j->out;
+	enum cnai_drift_method m;
+	int err;
+
+	m = j->want;
+	if (m != CNAI_DRIFT_AUTO && !w->numerical && numeric_only(m)) {
+		if (j->want_strict) {
+			err = cnai_error_set(CNAI_EUSAGE,
+					     "--column-method %s=%s: '%s' needs a "
+					     "numerical column; '%s' is "
+					     "categorical", out->name,
+					     cnai_drift_method_name(m),
+					     cnai_drift_method_name(m), out->name);
+			return err;
+		}
+		m = CNAI_DRIFT_AUTO;
+	}
+	if (m == CNAI_DRIFT_AUTO) {
+		if (w->nref <= 1000) {
+			if (w->numerical)
+				m = w->u < 0 || w->u > 5 ? CNAI_DRIFT_KS
+				    : w->u > 2 ? CNAI_DRIFT_CHISQUARE
+					       : CNAI_DRIFT_Z;
+			else
+				m = w->u > 2 ? CNAI_DRIFT_CHISQUARE
+					     : CNAI_DRIFT_Z;
+		} else {
+			m = w->numerical && (w->u < 0 || w->u > 5)
+				    ? CNAI_DRIFT_WASSERSTEIN
+				    : CNAI_DRIFT_JS;
+		}
+	}
+	if ((m == CNAI_DRIFT_ANDERSON || m == CNAI_DRIFT_CVM) &&
+	    (w->sa.w || w->sb.w)) {
+		err = cnai_error_set(CNAI_EUSAGE,
+				     "column '%s': '%s' needs every value, and "
+				     "the column has more than --exact-limit "
+				     "(%llu); raise --exact-limit", out->name,
+				     cnai_drift_method_name(m),
+				     (unsigned long long)o->exact_limit);
+		return err;
+	}
+	*out_m = m;
+	return 0;
+}
+
+/* The chi-square tests, on counts per category. */
+static int counts_test(struct cnai_drift_column *out, enum cnai_drift_method m,
+		       const struct catset *cs)
+{
+	int64_t *rc = malloc(cs->n * sizeof(*rc)),
+		*cc = malloc(cs->n * sizeof(*cc));
+	size_t i;
+
+	if (!rc || !cc) {
+		free(rc);
+		free(cc);
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	}
+	for (i = 0; i < cs->n; i++) {
+		rc[i] = cs->c[i].ref;
+		cc[i] = cs->c[i].cur;
+	}
+	if (m == CNAI_DRIFT_CHISQUARE)
+		cnai_stat_chisquare_gof(&out->statistic, &out->p_value,
+					rc, cc, cs->n);
+	else
+		cnai_stat_chi2_contingency(&out->statistic,
+					   &out->p_value, rc, cc, cs->n);
+	free(rc);
+	free(cc);
+	out->stat_name = "chi2";
+	out->score = out->p_value;
+	out->drifted = out->score < out->threshold;
+	return 0;
+}
+
+/* Runs test `m` on the column's data into `out`. */
+static int run_test(struct cnai_drift_column *out, enum cnai_drift_method m,
+		    struct colwork *w)
+{
+	int err;
+
+	switch (m) {
+	case CNAI_DRIFT_AUTO:
+	case CNAI_DRIFT_NMETHODS:
+		CNAI_BUG("no method chosen");
+	case CNAI_DRIFT_KS: {
+		struct cnai_ks_result ks;
+
+		if ((err = cnai_stat_ks_weighted(&ks, w->sa.v, w->sa.w,
+						 w->sa.n, w->nref, w->sb.v,
+						 w->sb.w, w->sb.n,
+						 w->ncur)) < 0)
+			return err;
+		out->stat_name = "ks_d";
+		out->statistic = ks.statistic;
+		out->p_value = out->score = ks.p_value;
+		out->ks_mode = ks.mode == CNAI_KS_EXACT ? "exact" : "asymp";
+		out->drifted = out->score <= out->threshold;
+		break;
+	}
+	case CNAI_DRIFT_CHISQUARE:
+	case CNAI_DRIFT_CHI2:
+		return counts_test(out, m, &w->cs);
+	case CNAI_DRIFT_Z:
+		/* the smallest value is coded 0, the other 1 (z_stattest.py) */
+		cnai_stat_ztest(&out->statistic, &out->p_value,
+				w->nref - w->cs.c[0].ref, w->nref,
+				w->ncur - w->cs.c[0].cur, w->ncur,
+				w->cs.n == 1);
+		out->stat_name = "z";
+		out->score = out->p_value;
+		out->drifted = out->score < out->threshold;
+		break;
+	case CNAI_DRIFT_PSI:
+	case CNAI_DRIFT_JS:
+	case CNAI_DRIFT_KL:
+		if ((err = binned_shares(&w->p, &w->q, &w->k,
+					 w->numerical && w->ref_distinct > 20,
+					 &w->sa, &w->sb, &w->cs, w->nref,
+					 w->ncur)) < 0)
+			return err;
+		if (m == CNAI_DRIFT_JS) {
+			out->statistic =
+				cnai_stat_jensenshannon(w->p, w->q, w->k);
+			out->stat_name = "jensenshannon";
+		} else {
+			cnai_stat_fill_zeroes(w->p, w->k);
+			cnai_stat_fill_zeroes(w->q, w->k);
+			out->statistic =
+				m == CNAI_DRIFT_PSI
+					? cnai_stat_psi(w->p, w->q, w->k)
+					: cnai_stat_kl(w->p, w->q, w->k);
+			out->stat_name = m == CNAI_DRIFT_PSI ? "psi" : "kl_div";
+		}
+		out->score = out->statistic;
+		out->drifted = out->score >= out->threshold;
+		break;
+	case CNAI_DRIFT_HELLINGER:
+		if (w->numerical) {
+			size_t keys = w->u >= 0 ? (size_t)w->u
+						: w->sa.n + w->sb.n;
+
+			out->statistic =
+				hellinger_numeric(&w->sa, &w->sb, keys);
+		} else {
+			size_t i;
+			long double s = 0;
+
+			for (i = 0; i < w->cs.n; i++) {
+				long double a = (long double)w->cs.c[i].ref,
+					    b = (long double)w->cs.c[i].cur;
+
+				s += sqrtl(a / w->nref * (b / w->ncur));
+			}
+			s = s < 0 ? 0 : s > 1 ? 1 : s;
+			out->statistic = sqrt((double)(1 - s));
+		}
+		out->stat_name = "hellinger";
+		out->score = out->statistic;
+		out->drifted = out->score >= out->threshold;
+		break;
+	case CNAI_DRIFT_WASSERSTEIN: {
+		double d = cnai_stat_wasserstein_weighted(
+			w->sa.v, w->sa.w, w->sa.n, (double)w->nref, w->sb.v,
+			w->sb.w, w->sb.n, (double)w->ncur);
+
+		out->stat_name = "wasserstein";
+		out->statistic = d;
+		out->score = d / fmax(w->sa.std, 0.001);
+		out->drifted = out->score >= out->threshold;
+		break;
+	}
+	case CNAI_DRIFT_ENERGY:
+		out->stat_name = "energy_distance";
+		out->statistic = out->score = cnai_stat_energy_weighted(
+			w->sa.v, w->sa.w, w->sa.n, (double)w->nref, w->sb.v,
+			w->sb.w, w->sb.n, (double)w->ncur);
+		out->drifted = out->score > out->threshold;
+		break;
+	case CNAI_DRIFT_ANDERSON:
+		cnai_stat_anderson(&out->statistic, &out->p_value, w->sa.v,
+				   w->sa.n, w->sb.v, w->sb.n);
+		out->stat_name = "anderson_darling";
+		out->score = out->p_value;
+		out->drifted = out->score < out->threshold;
+		break;
+	case CNAI_DRIFT_CVM:
+		cnai_stat_cvm(&out->statistic, &out->p_value, w->sa.v, w->sa.n,
+			      w->sb.v, w->sb.n);
+		out->stat_name = "cramer_von_mises";
+		out->score = out->p_value;
+		out->drifted = out->score <= out->threshold;
+		break;
+	}
+	return 0;
+}
+
 static int run_job(struct job *j)
 {
 	const struct cnai_drift_options *o = j->o;
 	struct cnai_drift__col *r = j->r, *c = j->c;
 	struct cnai_drift_column *out = j->out;
-	struct catset cs = { NULL, 0 };
-	struct cnai_drift__map rm = { NULL, 0, 0 }, cm = { NULL, 0, 0 };
-	struct sample sa, sb;
-	int numerical, err = 0, from_numbers, have_cats = 0, approx;
-	int64_t nref = 0, ncur = 0, ref_distinct, cur_distinct, u;
-	enum cnai_drift_method m;
-	double *p = NULL, *q = NULL;
-	size_t k = 0;
+	struct colwork w;
+	enum cnai_drift_method m = CNAI_DRIFT_AUTO;
+	int err = 0, from_numbers;
 
-	memset(&sa, 0, sizeof(sa));
-	memset(&sb, 0, sizeof(sb));
+	memset(&w, 0, sizeof(w));
 	out->ref_missing = r->missing;
 	out->cur_missing = c->missing;
 	out->p_value = NAN;
@@ -686,124 +984,52 @@ static int run_job(struct job *j)
 			r->numeric ? j->ref_name : j->cur_name, out->name);
 	}
 	from_numbers = r->numeric && c->numeric;
-	if (from_numbers) {
-		if ((err = make_sample(&sa, r)) < 0 ||
-		    (err = make_sample(&sb, c)) < 0)
-			goto cleanup;
-		nref = sa.count;
-		ncur = sb.count;
-		ref_distinct = sa.distinct < 0 ? INT64_MAX : sa.distinct;
-		cur_distinct = sb.distinct < 0 ? INT64_MAX : sb.distinct;
-		out->ref_mean = sa.mean;
-		out->cur_mean = sb.mean;
-		out->ref_std = sa.std;
-		out->cur_std = sb.std;
-	} else {
-		const struct cnai_drift__map *mr, *mc;
-		size_t i;
-
-		if ((r->numeric && ((err = cnai_drift__col_widen(r)) < 0 ||
-				    (err = map_from_numbers(&rm, r->v, r->n)) <
-					    0)) ||
-		    (c->numeric && ((err = cnai_drift__col_widen(c)) < 0 ||
-				    (err = map_from_numbers(&cm, c->v, c->n)) <
-					    0)))
-			goto cleanup;
-		mr = r->numeric ? &rm : &r->map;
-		mc = c->numeric ? &cm : &c->map;
-		for (i = 0; i < mr->cap; i++)
-			if (mr->e[i].key)
-				nref += mr->e[i].count;
-		for (i = 0; i < mc->cap; i++)
-			if (mc->e[i].key)
-				ncur += mc->e[i].count;
-		ref_distinct = (int64_t)mr->n;
-		cur_distinct = (int64_t)mc->n;
-		if ((err = cats_from_maps(&cs, mr, mc)) < 0)
-			goto cleanup;
-		have_cats = 1;
-	}
-	approx = sa.approx || sb.approx;
-	out->ref_count = nref;
-	out->cur_count = ncur;
+	if ((err = load_sides(&w, j)) < 0)
+		goto cleanup;
+	w.approx = w.sa.approx || w.sb.approx;
+	out->ref_count = w.nref;
+	out->cur_count = w.ncur;
 	/*
 	 * Column type (Evidently >= 0.7, core/datasets.py infer_column_type,
 	 * on the current data set): floats are numerical; a column pandas
 	 * reads as integers with at most 10 distinct values is categorical;
 	 * strings are categorical.
 	 */
-	numerical = from_numbers && !j->force_cat;
-	if (numerical && c->isint && c->missing == 0 && cur_distinct <= 10 &&
-	    !r->force_numeric)
-		numerical = 0;
-	out->type = numerical ? CNAI_DRIFT_NUMERICAL : CNAI_DRIFT_CATEGORICAL;
-	if (nref == 0 || ncur == 0) {
-		err = set_note(out, nref == 0 ? j->ref_name : j->cur_name);
+	w.numerical = from_numbers && !j->force_cat;
+	if (w.numerical && c->isint && c->missing == 0 &&
+	    w.cur_distinct <= 10 && !r->force_numeric)
+		w.numerical = 0;
+	out->type = w.numerical ? CNAI_DRIFT_NUMERICAL : CNAI_DRIFT_CATEGORICAL;
+	if (w.nref == 0 || w.ncur == 0) {
+		err = set_note(out, w.nref == 0 ? j->ref_name : j->cur_name);
 		goto cleanup;
 	}
 	/* distinct values of both sides; -1: more than 64 on a sketched
 	 * side, so many */
-	u = have_cats ? (int64_t)cs.n
-	    : approx  ? -1
-		      : union_distinct(&sa, &sb);
-	out->n_unique = u;
-	if (have_cats && !numerical)
-		fold_categories(&cs, o->max_categories);
-	out->sketch = approx;
-	out->rank_error = sa.eps + sb.eps;
-	/* the test (legacy/calculations/stattests/registry.py,
-	 * _get_default_stattest) */
-	m = j->want;
-	if (m != CNAI_DRIFT_AUTO && !numerical && numeric_only(m)) {
-		if (j->want_strict) {
-			err = cnai_error_set(CNAI_EUSAGE,
-					     "--column-method %s=%s: '%s' needs a "
-					     "numerical column; '%s' is "
-					     "categorical", out->name,
-					     cnai_drift_method_name(m),
-					     cnai_drift_method_name(m), out->name);
-			goto cleanup;
-		}
-		m = CNAI_DRIFT_AUTO;
-	}
-	if (m == CNAI_DRIFT_AUTO) {
-		if (nref <= 1000) {
-			if (numerical)
-				m = (u < 0 || u > 5) ? CNAI_DRIFT_KS
-				    : u > 2	     ? CNAI_DRIFT_CHISQUARE
-						     : CNAI_DRIFT_Z;
-			else
-				m = u > 2 ? CNAI_DRIFT_CHISQUARE : CNAI_DRIFT_Z;
-		} else {
-			m = numerical && (u < 0 || u > 5)
-				    ? CNAI_DRIFT_WASSERSTEIN
-				    : CNAI_DRIFT_JS;
-		}
-	}
-	if ((m == CNAI_DRIFT_ANDERSON || m == CNAI_DRIFT_CVM) &&
-	    (sa.w || sb.w)) {
-		err = cnai_error_set(CNAI_EUSAGE,
-				     "column '%s': '%s' needs every value, and "
-				     "the column has more than --exact-limit "
-				     "(%llu); raise --exact-limit", out->name,
-				     cnai_drift_method_name(m),
-				     (unsigned long long)o->exact_limit);
+	w.u = w.have_cats ? (int64_t)w.cs.n
+	      : w.approx  ? -1
+			  : union_distinct(&w.sa, &w.sb);
+	out->n_unique = w.u;
+	if (w.have_cats && !w.numerical)
+		fold_categories(&w.cs, o->max_categories);
+	out->sketch = w.approx;
+	out->rank_error = w.sa.eps + w.sb.eps;
+	if ((err = choose_method(&m, j, &w)) < 0)
 		goto cleanup;
-	}
 	/* counts per value, for the tests and bins that take them */
-	if (!have_cats && !approx &&
-	    (!numerical || m == CNAI_DRIFT_CHISQUARE || m == CNAI_DRIFT_CHI2 ||
-	     m == CNAI_DRIFT_Z || u <= 20 ||
+	if (!w.have_cats && !w.approx &&
+	    (!w.numerical || m == CNAI_DRIFT_CHISQUARE ||
+	     m == CNAI_DRIFT_CHI2 || m == CNAI_DRIFT_Z || w.u <= 20 ||
 	     ((m == CNAI_DRIFT_PSI || m == CNAI_DRIFT_JS ||
-	       m == CNAI_DRIFT_KL) && ref_distinct <= 20))) {
-		if ((err = cats_from_samples(&cs, &sa, &sb)) < 0)
+	       m == CNAI_DRIFT_KL) && w.ref_distinct <= 20))) {
+		if ((err = cats_from_samples(&w.cs, &w.sa, &w.sb)) < 0)
 			goto cleanup;
-		have_cats = 1;
-		if (!numerical)
-			fold_categories(&cs, o->max_categories);
+		w.have_cats = 1;
+		if (!w.numerical)
+			fold_categories(&w.cs, o->max_categories);
 	}
-	if (!have_cats && (m == CNAI_DRIFT_CHISQUARE || m == CNAI_DRIFT_CHI2 ||
-			   m == CNAI_DRIFT_Z)) {
+	if (!w.have_cats && (m == CNAI_DRIFT_CHISQUARE ||
+			     m == CNAI_DRIFT_CHI2 || m == CNAI_DRIFT_Z)) {
 		err = cnai_error_set(CNAI_EUSAGE,
 				     "column '%s': '%s' needs counts per value, "
 				     "and the column has more distinct values "
@@ -812,158 +1038,32 @@ static int run_job(struct job *j)
 				     cnai_drift_method_name(m));
 		goto cleanup;
 	}
-	if (m == CNAI_DRIFT_Z && cs.n > 2) {
+	if (m == CNAI_DRIFT_Z && w.cs.n > 2) {
 		err = cnai_error_set(CNAI_EUSAGE,
 				     "column '%s': the Z-test needs at most two "
 				     "distinct values, found %zu", out->name,
-				     cs.n);
+				     w.cs.n);
 		goto cleanup;
 	}
 	out->method = m;
 	out->threshold = isnan(o->threshold) ? cnai_drift_method_threshold(m)
 					     : o->threshold;
 	out->evaluated = 1;
-	switch (m) {
-	case CNAI_DRIFT_AUTO:
-	case CNAI_DRIFT_NMETHODS:
-		CNAI_BUG("no method chosen");
-	case CNAI_DRIFT_KS: {
-		struct cnai_ks_result ks;
-
-		if ((err = cnai_stat_ks_weighted(&ks, sa.v, sa.w, sa.n, nref,
-						 sb.v, sb.w, sb.n, ncur)) < 0)
-			goto cleanup;
-		out->stat_name = "ks_d";
-		out->statistic = ks.statistic;
-		out->p_value = out->score = ks.p_value;
-		out->ks_mode = ks.mode == CNAI_KS_EXACT ? "exact" : "asymp";
-		out->drifted = out->score <= out->threshold;
-		break;
-	}
-	case CNAI_DRIFT_CHISQUARE:
-	case CNAI_DRIFT_CHI2: {
-		int64_t *rc = malloc(cs.n * sizeof(*rc)),
-			*cc = malloc(cs.n * sizeof(*cc));
-		size_t i;
-
-		if (!rc || !cc) {
-			free(rc);
-			free(cc);
-			err = cnai_error_set(CNAI_ERROR, "out of memory");
-			goto cleanup;
-		}
-		for (i = 0; i < cs.n; i++) {
-			rc[i] = cs.c[i].ref;
-			cc[i] = cs.c[i].cur;
-		}
-		if (m == CNAI_DRIFT_CHISQUARE)
-			cnai_stat_chisquare_gof(&out->statistic, &out->p_value,
-						rc, cc, cs.n);
-		else
-			cnai_stat_chi2_contingency(&out->statistic,
-						   &out->p_value, rc, cc, cs.n);
-		free(rc);
-		free(cc);
-		out->stat_name = "chi2";
-		out->score = out->p_value;
-		out->drifted = out->score < out->threshold;
-		break;
-	}
-	case CNAI_DRIFT_Z:
-		/* the smallest value is coded 0, the other 1 (z_stattest.py) */
-		cnai_stat_ztest(&out->statistic, &out->p_value,
-				nref - cs.c[0].ref, nref, ncur - cs.c[0].cur,
-				ncur, cs.n == 1);
-		out->stat_name = "z";
-		out->score = out->p_value;
-		out->drifted = out->score < out->threshold;
-		break;
-	case CNAI_DRIFT_PSI:
-	case CNAI_DRIFT_JS:
-	case CNAI_DRIFT_KL:
-		if ((err = binned_shares(&p, &q, &k,
-					 numerical && ref_distinct > 20, &sa,
-					 &sb, &cs, nref, ncur)) < 0)
-			goto cleanup;
-		if (m == CNAI_DRIFT_JS) {
-			out->statistic = cnai_stat_jensenshannon(p, q, k);
-			out->stat_name = "jensenshannon";
-		} else {
-			cnai_stat_fill_zeroes(p, k);
-			cnai_stat_fill_zeroes(q, k);
-			out->statistic = m == CNAI_DRIFT_PSI
-						 ? cnai_stat_psi(p, q, k)
-						 : cnai_stat_kl(p, q, k);
-			out->stat_name = m == CNAI_DRIFT_PSI ? "psi" : "kl_div";
-		}
-		out->score = out->statistic;
-		out->drifted = out->score >= out->threshold;
-		break;
-	case CNAI_DRIFT_HELLINGER:
-		if (numerical) {
-			size_t keys = u >= 0 ? (size_t)u : sa.n + sb.n;
-
-			out->statistic = hellinger_numeric(&sa, &sb, keys);
-		} else {
-			size_t i;
-			long double s = 0;
-
-			for (i = 0; i < cs.n; i++)
-				s += sqrtl((long double)cs.c[i].ref / nref *
-					   ((long double)cs.c[i].cur / ncur));
-			s = s < 0 ? 0 : s > 1 ? 1 : s;
-			out->statistic = sqrt((double)(1 - s));
-		}
-		out->stat_name = "hellinger";
-		out->score = out->statistic;
-		out->drifted = out->score >= out->threshold;
-		break;
-	case CNAI_DRIFT_WASSERSTEIN: {
-		double w = cnai_stat_wasserstein_weighted(
-			sa.v, sa.w, sa.n, (double)nref, sb.v, sb.w, sb.n,
-			(double)ncur);
-
-		out->stat_name = "wasserstein";
-		out->statistic = w;
-		out->score = w / fmax(sa.std, 0.001);
-		out->drifted = out->score >= out->threshold;
-		break;
-	}
-	case CNAI_DRIFT_ENERGY:
-		out->stat_name = "energy_distance";
-		out->statistic = out->score = cnai_stat_energy_weighted(
-			sa.v, sa.w, sa.n, (double)nref, sb.v, sb.w, sb.n,
-			(double)ncur);
-		out->drifted = out->score > out->threshold;
-		break;
-	case CNAI_DRIFT_ANDERSON:
-		cnai_stat_anderson(&out->statistic, &out->p_value, sa.v, sa.n,
-				   sb.v, sb.n);
-		out->stat_name = "anderson_darling";
-		out->score = out->p_value;
-		out->drifted = out->score < out->threshold;
-		break;
-	case CNAI_DRIFT_CVM:
-		cnai_stat_cvm(&out->statistic, &out->p_value, sa.v, sa.n, sb.v,
-			      sb.n);
-		out->stat_name = "cramer_von_mises";
-		out->score = out->p_value;
-		out->drifted = out->score <= out->threshold;
-		break;
-	}
+	if ((err = run_test(out, m, &w)) < 0)
+		goto cleanup;
 	/* the chart */
-	if (numerical && (u < 0 || u > 20))
-		err = chart_numeric(out, &sa, &sb);
+	if (w.numerical && (w.u < 0 || w.u > 20))
+		err = chart_numeric(out, &w.sa, &w.sb);
 	else
-		err = chart_categories(out, &cs, nref, ncur);
+		err = chart_categories(out, &w.cs, w.nref, w.ncur);
 cleanup:
-	free(p);
-	free(q);
-	free(cs.c);
-	sample_release(&sa);
-	sample_release(&sb);
-	cnai_drift__map_release(&rm);
-	cnai_drift__map_release(&cm);
+	free(w.p);
+	free(w.q);
+	free(w.cs.c);
+	sample_release(&w.sa);
+	sample_release(&w.sb);
+	cnai_drift__map_release(&w.rm);
+	cnai_drift__map_release(&w.cm);
 	/* the values are no longer needed: free them early */
 	cnai_drift__col_free_values(r);
 	cnai_drift__col_free_values(c);
@@ -1072,24 +1172,58 @@ static int check_names(struct cnai_drift__side *r, struct cnai_drift__side *c,
 	return 0;
 }
 
-int cnai_drift_run(struct cnai_drift_report **out,
-		   const struct cnai_drift_options *o)
+/*
+ * The data set's verdict (legacy/calculations/data_drift.py,
+ * get_dataset_drift): the share of drifted columns among the evaluated
+ * ones, and drift when it reaches drift_share. Counted afresh from the
+ * columns, so a report that gains columns gets it right again.
+ */
+static void tally(struct cnai_drift_report *r)
 {
-	struct cnai_drift__side sides[2];
-	struct cnai_drift_report *rep = NULL;
-	struct job *jobs = NULL;
-	pthread_t th[2], *workers = NULL;
-	struct pool pool;
-	size_t i, nw = 0, nj = 0;
-	long ncpu;
+	size_t i;
+
+	r->evaluated = 0;
+	r->drifted = 0;
+	for (i = 0; i < r->ncols; i++) {
+		r->evaluated += r->cols[i].evaluated;
+		r->drifted += r->cols[i].evaluated && r->cols[i].drifted;
+	}
+	r->share = r->evaluated ? (double)r->drifted / (double)r->evaluated
+				: 0;
+	r->dataset_drift = r->evaluated > 0 && r->share >= r->drift_share;
+}
+
+int cnai_drift_report_merge(struct cnai_drift_report *r,
+			    struct cnai_drift_report *from)
+{
+	struct cnai_drift_column *g;
+
+	if (!from->ncols)
+		return 0;
+	if (!(g = realloc(r->cols, (r->ncols + from->ncols) * sizeof(*g))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	r->cols = g;
+	memcpy(r->cols + r->ncols, from->cols, from->ncols * sizeof(*g));
+	r->ncols += from->ncols;
+	/* the columns moved: the report they came from keeps none */
+	from->ncols = 0;
+	tally(r);
+	return 0;
+}
+
+/*
+ * Reads both files, each in a thread of its own, into `sides` (released
+ * by the caller either way), and checks the options' column names against
+ * them: every selected column must be in both files.
+ */
+static int read_sides(struct cnai_drift__side sides[2],
+		      const struct cnai_drift_options *o)
+{
+	pthread_t th[2];
+	size_t i;
 	int err = 0, started = 0;
 
-	*out = NULL;
-	if (!strcmp(o->ref_path, "-") && !strcmp(o->cur_path, "-"))
-		return cnai_error_set(CNAI_EUSAGE,
-				      "only one side can be read from stdin "
-				      "('-')");
-	memset(sides, 0, sizeof(sides));
+	memset(sides, 0, 2 * sizeof(*sides));
 	sides[0].path = o->ref_path;
 	sides[1].path = o->cur_path;
 	sides[0].o = sides[1].o = o;
@@ -1105,38 +1239,92 @@ int cnai_drift_run(struct cnai_drift_report **out,
 	for (i = 0; i < (size_t)started; i++)
 		pthread_join(th[i], NULL);
 	if (err < 0)
-		goto cleanup;
+		return err;
 	for (i = 0; i < 2; i++)
-		if (sides[i].err) {
-			err = pass_error(sides[i].err, sides[i].errmsg);
-			goto cleanup;
-		}
+		if (sides[i].err)
+			return pass_error(sides[i].err, sides[i].errmsg);
 	if ((err = check_names(&sides[0], &sides[1], "--columns", o->columns,
 			       o->ncolumns)) < 0 ||
 	    (err = check_names(&sides[0], &sides[1], "--categorical",
 			       o->categorical, o->ncategorical)) < 0 ||
 	    (err = check_names(&sides[0], &sides[1], "--numerical",
 			       o->numerical, o->nnumerical)) < 0)
-		goto cleanup;
+		return err;
 	for (i = 0; i < o->ncolumn_methods; i++)
 		if ((err = check_names(&sides[0], &sides[1], "--column-method",
 				       &o->column_methods[i].column, 1)) < 0)
-			goto cleanup;
+			return err;
 	/* every selected column must be in both files */
 	for (i = 0; i < 2; i++) {
 		struct cnai_drift__side *s = &sides[i], *t = &sides[1 - i];
 		size_t c;
 
 		for (c = 0; c < s->ncols; c++)
-			if (!side_col(t, s->cols[c].name)) {
-				err = cnai_error_set(
+			if (!side_col(t, s->cols[c].name))
+				return cnai_error_set(
 					CNAI_EINVALID,
 					"column '%s' is in %s but not in %s",
 					s->cols[c].name, s->display,
 					t->display);
-				goto cleanup;
-			}
 	}
+	return 0;
+}
+
+/*
+ * Runs the `n` jobs on up to `threads` workers (0: one a core, never more
+ * than jobs); a pool that cannot start a thread runs them here.
+ */
+static int run_pool(struct job *jobs, size_t n, int threads)
+{
+	pthread_t *workers = NULL;
+	struct pool pool;
+	size_t i, nw;
+	long ncpu;
+
+	ncpu = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		ncpu = 1;
+	nw = (size_t)ncpu < n ? (size_t)ncpu : n;
+	pool.jobs = jobs;
+	pool.n = n;
+	atomic_init(&pool.next, 0);
+	if (nw <= 1) {
+		worker(&pool);
+	} else {
+		size_t started_w = 0;
+
+		if (!(workers = calloc(nw, sizeof(*workers))))
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		for (i = 0; i < nw; i++)
+			if (!pthread_create(&workers[i], NULL, worker, &pool))
+				started_w++;
+			else
+				break;
+		if (started_w == 0)
+			worker(&pool);
+		for (i = 0; i < started_w; i++)
+			pthread_join(workers[i], NULL);
+	}
+	free(workers);
+	return 0;
+}
+
+int cnai_drift_run(struct cnai_drift_report **out,
+		   const struct cnai_drift_options *o)
+{
+	struct cnai_drift__side sides[2];
+	struct cnai_drift_report *rep = NULL;
+	struct job *jobs = NULL;
+	size_t i, nj = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (!strcmp(o->ref_path, "-") && !strcmp(o->cur_path, "-"))
+		return cnai_error_set(CNAI_EUSAGE,
+				      "only one side can be read from stdin "
+				      "('-')");
+	if ((err = read_sides(sides, o)) < 0)
+		goto cleanup;
 	if (!(rep = calloc(1, sizeof(*rep))) ||
 	    !(rep->cols = calloc(sides[0].ncols + 1, sizeof(*rep->cols))) ||
 	    !(jobs = calloc(sides[0].ncols + 1, sizeof(*jobs)))) {
@@ -1172,51 +1360,16 @@ int cnai_drift_run(struct cnai_drift_report **out,
 		}
 		rep->ncols = ++nj;
 	}
-	ncpu = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu < 1)
-		ncpu = 1;
-	nw = (size_t)ncpu < nj ? (size_t)ncpu : nj;
-	pool.jobs = jobs;
-	pool.n = nj;
-	atomic_init(&pool.next, 0);
-	if (nw <= 1) {
-		worker(&pool);
-	} else {
-		size_t started_w = 0;
-
-		if (!(workers = calloc(nw, sizeof(*workers)))) {
-			err = cnai_error_set(CNAI_ERROR, "out of memory");
-			goto cleanup;
-		}
-		for (i = 0; i < nw; i++)
-			if (!pthread_create(&workers[i], NULL, worker, &pool))
-				started_w++;
-			else
-				break;
-		if (started_w == 0)
-			worker(&pool);
-		for (i = 0; i < started_w; i++)
-			pthread_join(workers[i], NULL);
-	}
+	if ((err = run_pool(jobs, nj, o->threads)) < 0)
+		goto cleanup;
 	/* the first failing column, in column order, decides the error */
 	for (i = 0; i < nj; i++)
 		if (jobs[i].err) {
 			err = pass_error(jobs[i].err, jobs[i].errmsg);
 			goto cleanup;
 		}
-	/* the data set (legacy/calculations/data_drift.py,
-	 * get_dataset_drift): share of drifted columns >= drift_share */
-	for (i = 0; i < nj; i++) {
-		rep->evaluated += rep->cols[i].evaluated;
-		rep->drifted += rep->cols[i].evaluated && rep->cols[i].drifted;
-	}
-	rep->share = rep->evaluated ? (double)rep->drifted /
-					      (double)rep->evaluated
-				    : 0;
-	rep->dataset_drift = rep->evaluated > 0 &&
-			     rep->share >= o->drift_share;
+	tally(rep);
 cleanup:
-	free(workers);
 	free(jobs);
 	cnai_drift__side_release(&sides[0]);
 	cnai_drift__side_release(&sides[1]);

@@ -50,6 +50,14 @@ struct cnai_drift_column_method {
 	enum cnai_drift_method method;
 };
 
+/*
+ * Parses "<column>=<method>" (--column-method), cutting `arg` at the '=':
+ * out->column then points into `arg`. CNAI_EUSAGE when it is not of that
+ * form or the method is unknown.
+ */
+int cnai_drift_column_method_parse(struct cnai_drift_column_method *out,
+				   char *arg);
+
 struct cnai_drift_options {
 	const char *ref_path, *cur_path;   /* "-" for stdin (one side) */
 	const char *const *columns;        /* only these (NULL: all) */
@@ -129,15 +137,49 @@ struct cnai_drift_report {
 int cnai_drift_run(struct cnai_drift_report **out,
 		   const struct cnai_drift_options *o);
 void cnai_drift_report_free(struct cnai_drift_report *r);
+/*
+ * Moves the columns of `from` to the end of `r` (`from` keeps none; the
+ * caller still frees it) and counts the data set's verdict again over all
+ * of `r`'s columns with `r`'s drift share. CNAI_ERROR when out of memory,
+ * `r` unchanged.
+ */
+int cnai_drift_report_merge(struct cnai_drift_report *r,
+			    struct cnai_drift_report *from);
 
 /* The report as JSON (the fields cnai-drift(1) documents). */
 json_t *cnai_drift_report_json(const struct cnai_drift_report *r);
+enum cnai_drift_format {
+	CNAI_DRIFT_FORMAT_TEXT,
+	CNAI_DRIFT_FORMAT_JSON,
+	CNAI_DRIFT_FORMAT_HTML,
+	CNAI_DRIFT_FORMAT_PROMETHEUS,
+};
+
+/* The format named `name` ("text", "json", "html", "prometheus");
+ * CNAI_EUSAGE for --format otherwise. */
+int cnai_drift_format_parse(enum cnai_drift_format *out, const char *name);
+/* The report in format `f`, appended to `out` (JSON indented by two, with
+ * a final newline). CNAI_ERROR when out of memory. */
+int cnai_drift_render(struct cnai_buf *out, enum cnai_drift_format f,
+		      const struct cnai_drift_report *r);
+/* The plain-text table of cnai-drift(1): both inputs, one row per column
+ * (most drifted first), then the verdict line. */
+int cnai_drift_render_text(struct cnai_buf *out,
+			   const struct cnai_drift_report *r);
+/* The verdict line alone ("2 of 5 columns drifted (share 0.4); data set
+ * drift: no (drift share 0.5)"), ending in a newline. */
+int cnai_drift_render_verdict(struct cnai_buf *out,
+			      const struct cnai_drift_report *r);
 /* Prometheus text exposition (node_exporter textfile collector). */
 int cnai_drift_render_prometheus(struct cnai_buf *out,
 				 const struct cnai_drift_report *r);
 /* One self-contained HTML page with inline SVG charts. */
 int cnai_drift_render_html(struct cnai_buf *out,
 			   const struct cnai_drift_report *r);
+/* The run metric key "drift.<col>.<stat>" in `out` (cut to `size`), the
+ * characters MLflow does not take in a key replaced by '_'. */
+void cnai_drift_metric_key(char *out, size_t size, const char *col,
+			   const char *stat);
 /* How far past its threshold a column is (> 1: drifted), for sorting. */
 double cnai_drift_severity(const struct cnai_drift_column *c);
 /* The report's column indexes, most drifted first (a stable sort by

@@ -1,5 +1,5 @@
 /*
- * Drift reports as JSON, Prometheus text exposition and one
+ * Drift reports as a text table, JSON, Prometheus text exposition and one
  * self-contained HTML page. The HTML page needs nothing from the network:
  * the styles are inline and each chart is an inline SVG drawn here.
  */
@@ -13,6 +13,92 @@
 #include "core/drift/read.h"
 #include "core/util/error.h"
 #include "core/util/banned.h"
+
+/* ---- text ----------------------------------------------------------- */
+
+static void text_num(char *out, size_t size, double v)
+{
+	if (isnan(v))
+		snprintf(out, size, "-");
+	else if (isinf(v))
+		snprintf(out, size, v > 0 ? "inf" : "-inf");
+	else
+		snprintf(out, size, "%.4g", v);
+}
+
+int cnai_drift_render_verdict(struct cnai_buf *b,
+			      const struct cnai_drift_report *r)
+{
+	char share[40], ds[40];
+
+	snprintf(share, sizeof(share), "%.4g", r->share);
+	snprintf(ds, sizeof(ds), "%.4g", r->drift_share);
+	cnai_buf_addf(b, "%zu of %zu columns drifted (share %s); data set "
+		      "drift: %s (drift share %s)\n", r->drifted, r->evaluated,
+		      share, r->dataset_drift ? "yes" : "no", ds);
+	return cnai_buf_oom(b);
+}
+
+enum { TEXT_NC = 8 };
+
+/* One row of the table: its cells, 64 bytes each (longer names are cut,
+ * as they always were). */
+static void text_row(char (*row)[64], const struct cnai_drift_column *c)
+{
+	snprintf(row[0], 64, "%s", c->name);
+	snprintf(row[1], 64, "%s",
+		 c->type == CNAI_DRIFT_NUMERICAL ? "numerical" : "categorical");
+	snprintf(row[2], 64, "%s",
+		 c->evaluated ? cnai_drift_method_name(c->method) : "-");
+	text_num(row[3], 64, c->statistic);
+	text_num(row[4], 64, c->p_value);
+	text_num(row[5], 64, c->score);
+	text_num(row[6], 64, c->evaluated ? c->threshold : NAN);
+	snprintf(row[7], 64, "%s",
+		 !c->evaluated ? c->note : c->drifted ? "DRIFT" : "no");
+}
+
+int cnai_drift_render_text(struct cnai_buf *b,
+			   const struct cnai_drift_report *r)
+{
+	static const char *const head[TEXT_NC] = { "column",  "type",
+						   "method",  "statistic",
+						   "p-value", "score",
+						   "threshold", "drift" };
+	size_t *order = cnai_drift_severity_order(r), w[TEXT_NC], i, k;
+	char (*cells)[TEXT_NC][64];
+
+	if (!order)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if (!(cells = calloc(r->ncols + 1, sizeof(*cells)))) {
+		free(order);
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	}
+	for (k = 0; k < TEXT_NC; k++) {
+		snprintf(cells[0][k], 64, "%s", head[k]);
+		w[k] = strlen(head[k]);
+	}
+	for (i = 0; i < r->ncols; i++) {
+		text_row(cells[i + 1], &r->cols[order[i]]);
+		for (k = 0; k < TEXT_NC; k++)
+			if (strlen(cells[i + 1][k]) > w[k])
+				w[k] = strlen(cells[i + 1][k]);
+	}
+	cnai_buf_addf(b, "reference  %s  %lld rows\ncurrent    %s  %lld rows\n\n",
+		      r->ref.path, (long long)r->ref.rows, r->cur.path,
+		      (long long)r->cur.rows);
+	for (i = 0; i <= r->ncols; i++) {
+		for (k = 0; k + 1 < TEXT_NC; k++)
+			cnai_buf_addf(b, "%-*s  ", (int)w[k], cells[i][k]);
+		cnai_buf_addf(b, "%s\n", cells[i][TEXT_NC - 1]);
+	}
+	cnai_buf_addch(b, '\n');
+	free(cells);
+	free(order);
+	return cnai_drift_render_verdict(b, r);
+}
+
+/* ---- JSON ----------------------------------------------------------- */
 
 /* JSON has no NaN or infinities: they become strings, as elsewhere in
  * cnai; `nan_null` makes NaN a null (a p-value a test does not have). */
@@ -389,4 +475,49 @@ int cnai_drift_render_html(struct cnai_buf *b,
 	cnai_buf_adds(b, "</body>\n</html>\n");
 	free(order);
 	return cnai_buf_oom(b);
+}
+
+int cnai_drift_format_parse(enum cnai_drift_format *out, const char *name)
+{
+	static const char *const names[] = { "text", "json", "html",
+					     "prometheus" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(name, names[i])) {
+			*out = (enum cnai_drift_format)i;
+			return 0;
+		}
+	return cnai_error_set(CNAI_EUSAGE, "--format: unknown format '%s' "
+			      "(text, json, html, prometheus)", name);
+}
+
+static int render_json(struct cnai_buf *b, const struct cnai_drift_report *r)
+{
+	json_t *j = cnai_drift_report_json(r);
+	char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+
+	json_decref(j);
+	if (!text)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	cnai_buf_adds(b, text);
+	cnai_buf_addch(b, '\n');
+	free(text);
+	return cnai_buf_oom(b);
+}
+
+int cnai_drift_render(struct cnai_buf *out, enum cnai_drift_format f,
+		      const struct cnai_drift_report *r)
+{
+	switch (f) {
+	case CNAI_DRIFT_FORMAT_TEXT:
+		return cnai_drift_render_text(out, r);
+	case CNAI_DRIFT_FORMAT_JSON:
+		return render_json(out, r);
+	case CNAI_DRIFT_FORMAT_HTML:
+		return cnai_drift_render_html(out, r);
+	case CNAI_DRIFT_FORMAT_PROMETHEUS:
+		return cnai_drift_render_prometheus(out, r);
+	}
+	CNAI_BUG("unknown drift format %d", (int)f);
 }

@@ -200,3 +200,42 @@ int cnai_ml_targets(double *out, const struct cnai_dtable *t, size_t col)
 	}
 	return 0;
 }
+
+int cnai_ml_batch_cls_report(struct cnai_ml_cls_report *out,
+			     const struct cnai_ml_model *m,
+			     const struct cnai_ml_batch *b, size_t col)
+{
+	int32_t *truth = malloc(b->n * sizeof(*truth) + 1);
+	int32_t *pred = malloc(b->n * sizeof(*pred) + 1);
+	size_t i;
+	int err;
+
+	if (!truth || !pred) {
+		err = cnai_error_set(CNAI_ERROR, "out of memory");
+		goto cleanup;
+	}
+	if ((err = cnai_ml_labels(truth, m, b->t, col)) < 0)
+		goto cleanup;
+	for (i = 0; i < b->n; i++)
+		pred[i] = cnai_ml_argmax(b->pred + i * b->npred,
+					 m->nclasses);
+	err = cnai_ml_cls_report(out, truth, pred, b->n, m->nclasses);
+cleanup:
+	free(truth);
+	free(pred);
+	return err;
+}
+
+int cnai_ml_batch_reg_report(struct cnai_ml_reg_report *out,
+			     const struct cnai_ml_batch *b, size_t col)
+{
+	double *truth = malloc(b->n * sizeof(*truth) + 1);
+	int err;
+
+	if (!truth)
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	if ((err = cnai_ml_targets(truth, b->t, col)) == 0)
+		cnai_ml_reg_report(out, truth, b->pred, b->n);
+	free(truth);
+	return err;
+}

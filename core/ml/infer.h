@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "core/data/table.h"
+#include "core/ml/metrics.h"
 #include "core/ml/model.h"
 #include "core/store/store.h"
 #include "gpu/backend.h"
@@ -53,5 +54,18 @@ int cnai_ml_labels(int32_t *out, const struct cnai_ml_model *m,
 		   const struct cnai_dtable *t, size_t col);
 /* Numeric targets of column `col` (empty is an error). */
 int cnai_ml_targets(double *out, const struct cnai_dtable *t, size_t col);
+
+/*
+ * The classification report of a scored batch: each row's target (column
+ * `col`, as cnai_ml_labels reads it) against its most probable class.
+ * Errors as cnai_ml_labels returns them; release with
+ * cnai_ml_cls_report_release.
+ */
+int cnai_ml_batch_cls_report(struct cnai_ml_cls_report *out,
+			     const struct cnai_ml_model *m,
+			     const struct cnai_ml_batch *b, size_t col);
+/* The regression report of a scored batch against column `col`. */
+int cnai_ml_batch_reg_report(struct cnai_ml_reg_report *out,
+			     const struct cnai_ml_batch *b, size_t col);
 
 #endif

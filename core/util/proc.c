@@ -1,5 +1,6 @@
 /*
- * Child processes with tee'd output and forwarded signals.
+ * Child processes: with tee'd output and forwarded signals, or fed on
+ * their stdin.
  *
  * Signals: a SIGINT typed at the terminal already reaches the child (same
  * process group), so forwarding it again would interrupt the child's own
@@ -28,9 +29,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/util/buf.h"
 #include "core/util/error.h"
 #include "core/util/fs.h"
 #include "core/util/banned.h"
+
+extern char **environ;
 
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t forwarded;
@@ -110,6 +114,31 @@ static void child_exec(char *const argv[], char *const env[], int pout[2],
 	_exit(127);
 }
 
+/* The exit of a child as waitpid() reported it. */
+static void set_status(struct cnai_proc_result *out, int status)
+{
+	if (WIFEXITED(status)) {
+		out->exited = 1;
+		out->exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		out->term_signal = WTERMSIG(status);
+		out->exit_code = 128 + out->term_signal;
+	}
+}
+
+/* Reads the child's report of a failed exec: 0 when the exec worked (the
+ * close-on-exec pipe closed with nothing in it), else the errno. */
+static int exec_report(int fd)
+{
+	ssize_t n;
+	int e = 0;
+
+	do
+		n = read(fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(e) ? e : 0;
+}
+
 int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 		      char *const env[], int copy_out, int copy_err)
 {
@@ -117,7 +146,6 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 	int pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, rep[2] = { -1, -1 };
 	int status = 0, e = 0, err = 0, open_fds, exit_fd = -1, reaped = 0;
 	pid_t pid;
-	ssize_t n;
 
 	memset(out, 0, sizeof(*out));
 	if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
@@ -145,10 +173,7 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 	close(perr[1]);
 	close(rep[1]);
 	pout[1] = perr[1] = rep[1] = -1;
-	do
-		n = read(rep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(e)) {
+	if ((e = exec_report(rep[0])) != 0) {
 		waitpid(pid, &status, 0);
 		child_pid = 0;
 		err = cnai_error_set(e == ENOENT ? CNAI_ENOTFOUND : CNAI_ERROR,
@@ -196,13 +221,7 @@ int cnai_proc_run_tee(struct cnai_proc_result *out, char *const argv[],
 	}
 	child_pid = 0;
 	out->forwarded = forwarded;
-	if (WIFEXITED(status)) {
-		out->exited = 1;
-		out->exit_code = WEXITSTATUS(status);
-	} else if (WIFSIGNALED(status)) {
-		out->term_signal = WTERMSIG(status);
-		out->exit_code = 128 + out->term_signal;
-	}
+	set_status(out, status);
 restore:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -219,4 +238,132 @@ cleanup:
 			close(rep[i]);
 	}
 	return err;
+}
+
+int cnai_proc_run_input(struct cnai_proc_result *out, char *const argv[],
+			const void *input, size_t len)
+{
+	int in[2] = { -1, -1 }, rep[2] = { -1, -1 }, status = 0, e, err = 0;
+	pid_t pid;
+
+	memset(out, 0, sizeof(*out));
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
+		err = cnai_error_set_errno(CNAI_ERROR, "pipe");
+		goto cleanup;
+	}
+	if ((pid = fork()) < 0) {
+		err = cnai_error_set_errno(CNAI_ERROR, "fork");
+		goto cleanup;
+	}
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		execvp(argv[0], argv);
+		e = errno;
+		(void)!write(rep[1], &e, sizeof(e));
+		_exit(127);
+	}
+	close(in[0]);
+	close(rep[1]);
+	in[0] = rep[1] = -1;
+	if ((e = exec_report(rep[0])) == 0) {
+		(void)cnai_fs_write_all(in[1], input, len);
+		cnai_error_clear();
+	}
+	close(in[1]);
+	in[1] = -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			err = cnai_error_set_errno(CNAI_ERROR, "%s", argv[0]);
+			goto cleanup;
+		}
+	if (e) {
+		err = cnai_error_set(e == ENOENT ? CNAI_ENOTFOUND : CNAI_ERROR,
+				     "cannot run '%s': %s", argv[0],
+				     strerror(e));
+		goto cleanup;
+	}
+	set_status(out, status);
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (rep[i] >= 0)
+			close(rep[i]);
+	}
+	return err;
+}
+
+char *cnai_proc_command_line(int argc, char *const argv[])
+{
+	struct cnai_buf b = CNAI_BUF_INIT;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int plain = *a && !a[strcspn(a, " \t\n'\"\\$`;&|<>()*?!#~")];
+
+		if (i)
+			cnai_buf_addch(&b, ' ');
+		if (plain) {
+			cnai_buf_adds(&b, a);
+			continue;
+		}
+		/* Shell-quoted so the command line can be pasted back. */
+		cnai_buf_addch(&b, '\'');
+		for (; *a; a++) {
+			if (*a == '\'')
+				cnai_buf_adds(&b, "'\\''");
+			else
+				cnai_buf_addch(&b, *a);
+		}
+		cnai_buf_addch(&b, '\'');
+	}
+	return cnai_buf_oom(&b) ? NULL : cnai_buf_detach(&b);
+}
+
+/* 1 when `var` ("NAME=VALUE") sets a name that one of `set` sets. */
+static int env_overridden(const char *var, const char *const set[])
+{
+	size_t i, n;
+
+	for (i = 0; set[i]; i++) {
+		n = strcspn(set[i], "=") + 1;
+		if (!strncmp(var, set[i], n))
+			return 1;
+	}
+	return 0;
+}
+
+int cnai_proc_env_new(char ***out, const char *const set[])
+{
+	size_t n = 0, nset = 0, i, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	while (set[nset])
+		nset++;
+	if (!(env = calloc(n + nset + 1, sizeof(*env))))
+		return cnai_error_set(CNAI_ERROR, "out of memory");
+	for (i = 0; i < n + nset; i++) {
+		const char *var = i < n ? environ[i] : set[i - n];
+
+		if (i < n && env_overridden(var, set))
+			continue;
+		if (!(env[k++] = strdup(var))) {
+			cnai_proc_env_free(env);
+			return cnai_error_set(CNAI_ERROR, "out of memory");
+		}
+	}
+	*out = env;
+	return 0;
+}
+
+void cnai_proc_env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
 }

@@ -72,6 +72,28 @@ static void test_reference__refuses_bad_ones(void **state)
 			    "a-z 0-9 . _ - /");
 }
 
+static void test_reference__split_keeps_the_name_as_written(void **state)
+{
+	struct cnai_reference_parts p;
+	const char *s;
+
+	s = "localhost:5000/team/iris:3@sha256:" D64;
+	cnai_reference_split(&p, s);
+	assert_int_equal(p.name_len, strlen("localhost:5000/team/iris"));
+	assert_int_equal(p.tag_len, 1);
+	assert_int_equal(p.tag[0], '3');
+	assert_string_equal(p.digest, "sha256:" D64);
+	s = "localhost:5000/iris";
+	cnai_reference_split(&p, s);
+	assert_int_equal(p.name_len, strlen(s));
+	assert_null(p.tag);
+	assert_null(p.digest);
+	s = "iris";
+	cnai_reference_split(&p, s);
+	assert_int_equal(p.name_len, 4);
+	assert_null(p.tag);
+}
+
 static void test_reference__hosts_and_format(void **state)
 {
 	struct cnai_reference r;
@@ -204,6 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_reference__parses_like_docker),
 		T(test_reference__refuses_bad_ones),
+		T(test_reference__split_keeps_the_name_as_written),
 		T(test_reference__hosts_and_format),
 		T(test_auth__challenges),
 		T(test_auth__credentials_from_auths),

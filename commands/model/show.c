@@ -40,7 +40,8 @@ static json_t *run_summary(struct cnai_store *st, const char *uuid)
 					    cnai_json_double(m[i].value));
 	o = json_pack("{s:s, s:o, s:s, s:o, s:o}", "run_id", run->uuid, "name",
 		      cnai_json_string_or_null(run->name), "status",
-		      run->status, "params", params, "metrics", metrics);
+		      cnai_run_status_name(run->status), "params", params,
+		      "metrics", metrics);
 	cnai_kv_free_array(p, np);
 	cnai_metric_free_array(m, nm);
 	cnai_run_free(run);

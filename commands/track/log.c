@@ -115,7 +115,7 @@ int track_log(int argc, char **argv, struct cnai_ctx *ctx)
 	struct cnai_run *run = NULL;
 	const char *run_ref = NULL, *batch = NULL;
 	size_t nitems = 0, i, count = 0;
-	int64_t now = cnai_db_now_ms();
+	int64_t now = cnai_store_now_ms();
 	int c, err = 0;
 
 	while ((c = cnai_getopt(argc, argv, ":h", longopts,
@@ -185,7 +185,7 @@ int track_log(int argc, char **argv, struct cnai_ctx *ctx)
 		count++;
 	}
 	if (!err && batch) {
-		struct batch b = { lg, cnai_db_now_ms() };
+		struct batch b = { lg, cnai_store_now_ms() };
 
 		err = cnai_jsonl_read(batch, log_batch_item, &b, &count);
 	}

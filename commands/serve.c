@@ -134,7 +134,18 @@ static int load_model(struct cnai_serve_model *sm, struct cnai_ctx *ctx,
 	return 0;
 }
 
-int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
+/* What serve's options say: the server's, plus batching and the drain. */
+struct serve_opts {
+	struct cnai_server_opts so;
+	int64_t max_batch, window, grace;
+};
+
+/*
+ * Parses serve's options into `o`. Returns 0 with *help set when --help
+ * was printed, or an error code (usage errors name the option).
+ */
+static int parse_opts(struct serve_opts *o, int *help, int argc,
+		      char **argv, struct cnai_ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, 'H' },
@@ -152,16 +163,11 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	};
 	struct cnai_server_opts so = { "127.0.0.1", 8080, 2, 16 << 20,
 				       256 << 20, 10, 1 };
-	struct cnai_serve_model *models = NULL;
-	struct cnai_metrics *mx = NULL;
-	struct cnai_server *srv = NULL;
-	struct cnai_backend *be = NULL;
 	int64_t port = 8080, threads = 2, max_batch = 256, window = 0,
 		max_body = -1, inflight = 256 << 20, timeout = 10, grace = 10;
-	size_t n = 0, i;
-	sigset_t sigs;
-	int c, err = 0, sig, left;
+	int c, err = 0;
 
+	*help = 0;
 	while ((c = cnai_getopt(argc, argv, ":p:h", longopts, &usage, ctx)) !=
 	       -1) {
 		switch (c) {
@@ -185,6 +191,7 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 						     "json or text", optarg);
 			break;
 		case CNAI_OPT_HELP:
+			*help = 1;
 			return 0;
 		default:
 			return CNAI_EUSAGE;
@@ -220,6 +227,26 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	so.max_body = (size_t)max_body;
 	so.max_inflight = (size_t)inflight;
 	so.timeout_s = (int)timeout;
+	o->so = so;
+	o->max_batch = max_batch;
+	o->window = window;
+	o->grace = grace;
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
+{
+	struct serve_opts o;
+	struct cnai_serve_model *models = NULL;
+	struct cnai_metrics *mx = NULL;
+	struct cnai_server *srv = NULL;
+	struct cnai_backend *be = NULL;
+	size_t n = 0, i;
+	sigset_t sigs;
+	int err, help, sig, left;
+
+	if ((err = parse_opts(&o, &help, argc, argv, ctx)) < 0 || help)
+		return err;
 	n = (size_t)(argc - optind);
 	if (!(models = calloc(n, sizeof(*models))) ||
 	    (err = cnai_metrics_new(&mx)) < 0) {
@@ -228,8 +255,9 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	}
 	for (i = 0; i < n; i++) {
 		if ((err = load_model(&models[i], ctx, argv[optind + i])) < 0 ||
-		    (err = cnai_serve_model_batching(&models[i], (long)window,
-						     (size_t)max_batch)) < 0)
+		    (err = cnai_serve_model_batching(&models[i],
+						     (long)o.window,
+						     (size_t)o.max_batch)) < 0)
 			goto cleanup;
 		cnai_metrics_model_loaded(mx, models[i].name,
 					  models[i].load_seconds);
@@ -245,18 +273,18 @@ int cmd_serve(int argc, char **argv, struct cnai_ctx *ctx)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	if ((err = cnai_server_start(&srv, models, n, mx, &so)) < 0)
+	if ((err = cnai_server_start(&srv, models, n, mx, &o.so)) < 0)
 		goto cleanup;
 	for (i = 0; i < n; i++)
 		cnai_notice(ctx, "serving %s (version %s) on http://%s:%d/v2/"
 			    "models/%s", models[i].name, models[i].version,
-			    so.host, cnai_server_port(srv), models[i].name);
+			    o.so.host, cnai_server_port(srv), models[i].name);
 	sigwait(&sigs, &sig);
 	cnai_notice(ctx, "%s: draining (up to %llds)",
-		    sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)grace);
-	if ((left = cnai_server_stop(srv, (int)grace * 1000)) > 0)
+		    sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)o.grace);
+	if ((left = cnai_server_stop(srv, (int)o.grace * 1000)) > 0)
 		cnai_notice(ctx, "grace of %llds over: %d request(s) in flight "
-			    "cut off", (long long)grace, left);
+			    "cut off", (long long)o.grace, left);
 	srv = NULL;
 cleanup:
 	cnai_server_stop(srv, 0);

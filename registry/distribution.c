@@ -608,6 +608,78 @@ static void add_param(struct cnai_buf *url, CURL *h, const char *name,
 }
 
 /*
+ * The token request's URL for a Bearer challenge `ch`: its realm (which
+ * must be http(s)) with the service and the scopes this client needs (its
+ * repository; the mount source's for a push that mounts; the challenge's
+ * own when it names something else). `scope` gets the repository scope.
+ */
+static int token_url(struct cnai_buf *url, struct cnai_buf *scope,
+		     struct conn *c, const struct cnai_auth_challenge *ch)
+{
+	struct cnai_registry *r = c->r;
+
+	if (!ch->realm || !*ch->realm)
+		return cnai_error_set(CNAI_ERROR, "registry '%s' asks for "
+				      "Bearer authentication without a realm "
+				      "(the token server's URL)",
+				      r->ref.registry);
+	if (strncmp(ch->realm, "https://", 8) &&
+	    strncmp(ch->realm, "http://", 7))
+		return cnai_error_set(CNAI_ERROR, "registry '%s': token realm "
+				      "'%s' is not an http(s) URL",
+				      r->ref.registry, ch->realm);
+	cnai_buf_addf(scope, "repository:%s:%s", r->ref.repository,
+		      r->push ? "pull,push" : "pull");
+	cnai_buf_adds(url, ch->realm);
+	if (ch->service)
+		add_param(url, c->h, "service", ch->service);
+	add_param(url, c->h, "scope", scope->buf);
+	if (r->opts.mount_from && r->push) {
+		struct cnai_buf s2 = CNAI_BUF_INIT;
+
+		cnai_buf_addf(&s2, "repository:%s:pull", r->opts.mount_from);
+		add_param(url, c->h, "scope", s2.buf);
+		cnai_buf_release(&s2);
+	}
+	if (ch->scope && strcmp(ch->scope, scope->buf) &&
+	    strncmp(ch->scope, "repository:", 11))
+		add_param(url, c->h, "scope", ch->scope);
+	return cnai_buf_oom(url);
+}
+
+/*
+ * The error for a token server's answer `tq` (curl's code `rc`), or 0 when
+ * it is a 200 to read the token from.
+ */
+static int token_answer_check(struct req *tq, CURLcode rc,
+			      struct cnai_registry *r, const char *realm)
+{
+	struct cnai_buf t = CNAI_BUF_INIT;
+	int err;
+
+	if (rc != CURLE_OK && tq->too_large)
+		return cnai_error_set(CNAI_ERROR, "token server '%s' answered "
+				      "more than %u MiB", realm,
+				      CNAI_REGISTRY_TOKEN_LIMIT >> 20);
+	if (rc != CURLE_OK)
+		return cnai_error_set(CNAI_ERROR, "token server '%s' cannot be "
+				      "reached: %s", realm,
+				      tq->curl_err[0] ? tq->curl_err
+						      : curl_easy_strerror(rc));
+	if (tq->status == 401 || tq->status == 403)
+		return r->creds_state > 0 ? rejected_error(r, tq)
+					  : login_error(r);
+	if (tq->status != 200) {
+		error_text(&t, tq);
+		err = cnai_error_set(CNAI_ERROR, "token server '%s': %s",
+				     realm, t.buf);
+		cnai_buf_release(&t);
+		return err;
+	}
+	return 0;
+}
+
+/*
  * Answers a 401: Basic sets the header from the credentials; Bearer gets
  * a token for our scopes from the challenge's realm.
  */
@@ -648,37 +720,7 @@ static int authenticate(struct conn *c, const char *www)
 				     r->ref.registry, ch.scheme);
 		goto done;
 	}
-	if (!ch.realm || !*ch.realm) {
-		err = cnai_error_set(CNAI_ERROR, "registry '%s' asks for "
-				     "Bearer authentication without a realm "
-				     "(the token server's URL)",
-				     r->ref.registry);
-		goto done;
-	}
-	if (strncmp(ch.realm, "https://", 8) &&
-	    strncmp(ch.realm, "http://", 7)) {
-		err = cnai_error_set(CNAI_ERROR, "registry '%s': token realm "
-				     "'%s' is not an http(s) URL",
-				     r->ref.registry, ch.realm);
-		goto done;
-	}
-	cnai_buf_addf(&scope, "repository:%s:%s", r->ref.repository,
-		      r->push ? "pull,push" : "pull");
-	cnai_buf_adds(&url, ch.realm);
-	if (ch.service)
-		add_param(&url, c->h, "service", ch.service);
-	add_param(&url, c->h, "scope", scope.buf);
-	if (r->opts.mount_from && r->push) {
-		struct cnai_buf s2 = CNAI_BUF_INIT;
-
-		cnai_buf_addf(&s2, "repository:%s:pull", r->opts.mount_from);
-		add_param(&url, c->h, "scope", s2.buf);
-		cnai_buf_release(&s2);
-	}
-	if (ch.scope && strcmp(ch.scope, scope.buf) &&
-	    strncmp(ch.scope, "repository:", 11))
-		add_param(&url, c->h, "scope", ch.scope);
-	if ((err = cnai_buf_oom(&url)) < 0)
+	if ((err = token_url(&url, &scope, c, &ch)) < 0)
 		goto done;
 	if (url.len >= sizeof(tq.url)) {
 		err = cnai_error_set(CNAI_ERROR, "token URL too long");
@@ -715,33 +757,8 @@ static int authenticate(struct conn *c, const char *www)
 			memset(basic, 0, strlen(basic));
 		free(basic);
 	}
-	if (rc != CURLE_OK && tq.too_large) {
-		err = cnai_error_set(CNAI_ERROR, "token server '%s' answered "
-				     "more than %u MiB", ch.realm,
-				     CNAI_REGISTRY_TOKEN_LIMIT >> 20);
+	if ((err = token_answer_check(&tq, rc, r, ch.realm)) < 0)
 		goto done;
-	}
-	if (rc != CURLE_OK) {
-		err = cnai_error_set(CNAI_ERROR, "token server '%s' cannot be "
-				     "reached: %s", ch.realm,
-				     tq.curl_err[0] ? tq.curl_err :
-						      curl_easy_strerror(rc));
-		goto done;
-	}
-	if (tq.status == 401 || tq.status == 403) {
-		err = r->creds_state > 0 ? rejected_error(r, &tq) :
-					   login_error(r);
-		goto done;
-	}
-	if (tq.status != 200) {
-		struct cnai_buf t = CNAI_BUF_INIT;
-
-		error_text(&t, &tq);
-		err = cnai_error_set(CNAI_ERROR, "token server '%s': %s",
-				     ch.realm, t.buf);
-		cnai_buf_release(&t);
-		goto done;
-	}
 	if ((err = cnai_registry_token_parse(&tok, tq.resp.buf, tq.resp.len,
 					     ch.realm)) < 0)
 		goto done;
@@ -1126,6 +1143,46 @@ static void cancel_upload(struct conn *c, const char *loc)
 	req_release(&q);
 }
 
+/*
+ * A chunked upload's PATCH requests, in order from `loc` (each answer may
+ * name the next URL, kept in `loc`), reading `src` chunk by chunk; `q` is
+ * the caller's request, reused for each and released by the caller.
+ */
+static int upload_chunks(struct conn *c, struct req *q,
+			 struct upload_src *src, char *loc, size_t loc_size,
+			 const struct cnai_oci_desc *d)
+{
+	struct cnai_registry *r = c->r;
+	int err;
+
+	while (src->base < d->size) {
+		src->len = d->size - src->base < r->chunk ? d->size - src->base
+							  : r->chunk;
+		src->pos = 0;
+		req_release(q);
+		req_init(q, "PATCH");
+		if ((err = set_location(q, r, loc, NULL)) < 0)
+			return err;
+		q->src = src;
+		q->content_type = "application/octet-stream";
+		snprintf(q->content_range, sizeof(q->content_range),
+			 "%llu-%llu", (unsigned long long)src->base,
+			 (unsigned long long)(src->base + src->len - 1));
+		if ((err = request(c, q, 0)) < 0)
+			return err;
+		if (q->status != 202)
+			return http_error(q, "uploading blob '%s' to '%s/%s'",
+					  d->digest, r->ref.registry,
+					  r->ref.repository);
+		if (q->location[0] &&
+		    (err = keep_location(loc, loc_size, q, r)) < 0)
+			return err;
+		src->base += src->len;
+		progress(r, d->digest, src->base, d->size);
+	}
+	return 0;
+}
+
 static int blob_push_once(struct conn *c, const char *dir,
 			  const struct cnai_oci_desc *d, const char *path)
 {
@@ -1196,34 +1253,9 @@ static int blob_push_once(struct conn *c, const char *dir,
 	}
 	if ((err = keep_location(loc, sizeof(loc), &q, r)) < 0)
 		goto cleanup;
-	/* chunked: PATCH in order, each answered with the next URL */
-	while (chunked && src.base < d->size) {
-		src.len = d->size - src.base < r->chunk ? d->size - src.base :
-							  r->chunk;
-		src.pos = 0;
-		req_release(&q);
-		req_init(&q, "PATCH");
-		if ((err = set_location(&q, r, loc, NULL)) < 0)
-			goto cleanup;
-		q.src = &src;
-		q.content_type = "application/octet-stream";
-		snprintf(q.content_range, sizeof(q.content_range),
-			 "%llu-%llu", (unsigned long long)src.base,
-			 (unsigned long long)(src.base + src.len - 1));
-		if ((err = request(c, &q, 0)) < 0)
-			goto cleanup;
-		if (q.status != 202) {
-			err = http_error(&q, "uploading blob '%s' to '%s/%s'",
-					 d->digest, r->ref.registry,
-					 r->ref.repository);
-			goto cleanup;
-		}
-		if (q.location[0] &&
-		    (err = keep_location(loc, sizeof(loc), &q, r)) < 0)
-			goto cleanup;
-		src.base += src.len;
-		progress(r, d->digest, src.base, d->size);
-	}
+	if (chunked && (err = upload_chunks(c, &q, &src, loc, sizeof(loc),
+					     d)) < 0)
+		goto cleanup;
 	if (chunked) {
 		/* all bytes are hashed: refuse before the closing PUT */
 		if ((err = cnai_sha256_final(&h, got)) < 0)

@@ -437,6 +437,72 @@ static void free_arena(struct gb *g)
 	free(g->inits);
 }
 
+/*
+ * Adds the model's head after `x` (the last layer's output): the target
+ * unscaled for a regression ("prediction"), or the class probabilities and
+ * the label for a classifier. Fills `outputs` and returns their number.
+ */
+static size_t add_head(struct gb *g, const struct cnai_ml_model *m,
+		       const char *x, Onnx__ValueInfoProto **outputs)
+{
+	const char *in[3];
+	int64_t dims[2];
+
+	if (m->head == CNAI_HEAD_IDENTITY) {
+		char *s = tmp(g, "unscaled");
+		float ystd = m->y_std, ymean = m->y_mean;
+
+		in[0] = x;
+		in[1] = init_scalar(g, "target_std", ystd);
+		node(g, "Mul", NULL, in, 2, s);
+		in[0] = s;
+		in[1] = init_scalar(g, "target_mean", ymean);
+		node(g, "Add", NULL, in, 2, "prediction");
+		dims[0] = -1;
+		dims[1] = 1;
+		outputs[0] = value_info(g, "prediction", T_FLOAT, dims, 2);
+		return 1;
+	} else {
+		int64_t *cv = A(g, (m->nclasses + 1) * sizeof(int64_t));
+		int64_t nc = (int64_t)m->nclasses;
+		int ints = cv && int_classes(m, cv);
+		char *am = tmp(g, "argmax");
+		Onnx__NodeProto *n;
+
+		in[0] = x;
+		if (m->head == CNAI_HEAD_SOFTMAX) {
+			n = node(g, "Softmax", NULL, in, 1, "probabilities");
+			attr_int(g, n, "axis", 1);
+		} else {
+			char *p = tmp(g, "p1"), *q = tmp(g, "p0");
+
+			node(g, "Sigmoid", NULL, in, 1, p);
+			in[0] = init_scalar(g, "one", 1.0f);
+			in[1] = p;
+			node(g, "Sub", NULL, in, 2, q);
+			in[0] = q;
+			in[1] = p;
+			n = node(g, "Concat", NULL, in, 2, "probabilities");
+			attr_int(g, n, "axis", 1);
+		}
+		in[0] = "probabilities";
+		n = node(g, "ArgMax", NULL, in, 1, am);
+		attr_int(g, n, "axis", 1);
+		attr_int(g, n, "keepdims", 0);
+		in[0] = ints ? init_int64(g, "classes", cv, &nc, 1)
+			     : init_strings(g, "classes", m->classes,
+					    m->nclasses);
+		in[1] = am;
+		node(g, "Gather", NULL, in, 2, "label");
+		dims[0] = -1;
+		dims[1] = nc;
+		outputs[0] = value_info(g, "probabilities", T_FLOAT, dims, 2);
+		outputs[1] = value_info(g, "label", ints ? T_INT64 : T_STRING,
+					dims, 1);
+		return 2;
+	}
+}
+
 int cnai_ml_onnx_write(struct cnai_buf *buf, const struct cnai_ml_model *m)
 {
 	struct gb g = { 0 };
@@ -490,59 +556,7 @@ int cnai_ml_onnx_write(struct cnai_buf *buf, const struct cnai_ml_model *m)
 		node(&g, "Gemm", NULL, in, 3, z);
 		x = i + 1 < m->nlayers ? activation(&g, z, m->act) : z;
 	}
-	if (m->head == CNAI_HEAD_IDENTITY) {
-		char *s = tmp(&g, "unscaled");
-		float ystd = m->y_std, ymean = m->y_mean;
-
-		in[0] = x;
-		in[1] = init_scalar(&g, "target_std", ystd);
-		node(&g, "Mul", NULL, in, 2, s);
-		in[0] = s;
-		in[1] = init_scalar(&g, "target_mean", ymean);
-		node(&g, "Add", NULL, in, 2, "prediction");
-		dims[0] = -1;
-		dims[1] = 1;
-		outputs[0] = value_info(&g, "prediction", T_FLOAT, dims, 2);
-		graph.n_output = 1;
-	} else {
-		int64_t *cv = A(&g, (m->nclasses + 1) * sizeof(int64_t));
-		int64_t nc = (int64_t)m->nclasses;
-		int ints = cv && int_classes(m, cv);
-		char *am = tmp(&g, "argmax");
-		Onnx__NodeProto *n;
-
-		in[0] = x;
-		if (m->head == CNAI_HEAD_SOFTMAX) {
-			n = node(&g, "Softmax", NULL, in, 1, "probabilities");
-			attr_int(&g, n, "axis", 1);
-		} else {
-			char *p = tmp(&g, "p1"), *q = tmp(&g, "p0");
-
-			node(&g, "Sigmoid", NULL, in, 1, p);
-			in[0] = init_scalar(&g, "one", 1.0f);
-			in[1] = p;
-			node(&g, "Sub", NULL, in, 2, q);
-			in[0] = q;
-			in[1] = p;
-			n = node(&g, "Concat", NULL, in, 2, "probabilities");
-			attr_int(&g, n, "axis", 1);
-		}
-		in[0] = "probabilities";
-		n = node(&g, "ArgMax", NULL, in, 1, am);
-		attr_int(&g, n, "axis", 1);
-		attr_int(&g, n, "keepdims", 0);
-		in[0] = ints ? init_int64(&g, "classes", cv, &nc, 1)
-			     : init_strings(&g, "classes", m->classes,
-					    m->nclasses);
-		in[1] = am;
-		node(&g, "Gather", NULL, in, 2, "label");
-		dims[0] = -1;
-		dims[1] = nc;
-		outputs[0] = value_info(&g, "probabilities", T_FLOAT, dims, 2);
-		outputs[1] = value_info(&g, "label", ints ? T_INT64 : T_STRING,
-					dims, 1);
-		graph.n_output = 2;
-	}
+	graph.n_output = add_head(&g, m, x, outputs);
 	if (g.oom)
 		goto oom;
 	graph.name = "cnai";

@@ -162,7 +162,10 @@ busy='503 retry-after=1 {"error":"server busy: request bodies in flight over the
 }
 
 @test "a client that goes away mid-body gives its bytes back" {
-	serve_start iris --max-inflight-bytes 1M
+	# libmicrohttpd 0.9.75 does not always see the close at once (measured:
+	# at once 1 time in 3, else at the idle --timeout): the bytes come back
+	# when the connection ends, at the latest after --timeout, here 2 s.
+	serve_start iris --max-inflight-bytes 1M --timeout 2
 	run client drop "$PORT" 900000
 	assert_equal "$output" "0: 100"
 	body_bytes 0

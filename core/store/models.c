@@ -938,6 +938,21 @@ static int check_paths(const struct file_list *l)
 	return 0;
 }
 
+/* The edge run -> model version "produced", for a version that exists. */
+static int link_producer(struct cnai_store *st, const struct cnai_run *run,
+			 const char *manifest)
+{
+	int64_t ent, run_ent;
+	int err;
+
+	if ((err = cnai_lineage_entity(&ent, st, CNAI_ENTITY_MODEL, manifest,
+				       NULL)) < 0 ||
+	    (err = cnai_lineage_entity(&run_ent, st, CNAI_ENTITY_RUN,
+				       run->uuid, run->name)) < 0)
+		return err;
+	return cnai_lineage_edge(st, run_ent, ent, "produced");
+}
+
 int cnai_model_register(struct cnai_model_version **out, int *created,
 			struct cnai_store *st, const char *name,
 			const char *const *paths, size_t npaths,
@@ -1003,8 +1018,16 @@ int cnai_model_register(struct cnai_model_version **out, int *created,
 	err = fetch_one(out, &st->db, "m.name = ?1 AND v.manifest = ?3", name,
 			0, manifest);
 	if (err == 0) {
-		cnai_store_rollback(st);
-		goto cleanup; /* identical content: the existing version */
+		/* Identical content: the existing version. A run that made the
+		 * same bytes again (same data, options and seed) produced it
+		 * too, and the lineage says so. */
+		if ((run && (err = link_producer(st, run, manifest)) < 0) ||
+		    (err = cnai_store_commit(st)) < 0) {
+			cnai_model_version_free(*out);
+			*out = NULL;
+			goto rollback;
+		}
+		goto cleanup;
 	}
 	if (err != CNAI_ENOTFOUND)
 		goto rollback;

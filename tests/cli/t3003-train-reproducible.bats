@@ -25,6 +25,13 @@ setup() {
 	[ "$status" -eq 0 ]
 	assert_equal "$(echo "$output" | jq -r .registered.digest)" "$first"
 	assert_equal "$(echo "$output" | jq -r .registered.version)" 1
+	# the second run produced the same version, and the lineage says so
+	second=$(echo "$output" | jq -r .run)
+	run cnai lineage "$second" --down --format json
+	[ "$status" -eq 0 ]
+	assert_equal "$(echo "$output" | jq -c '[.nodes[] | select(.kind == "model_version") | .name]')" '["iris@1"]'
+	run cnai lineage iris@1 --up --format json
+	assert_equal "$(echo "$output" | jq '[.nodes[] | select(.kind == "run")] | length')" 2
 }
 
 @test "the run is in the store, not in cnai-model.json" {

@@ -769,7 +769,7 @@ int cnai_oci_platform_match(const struct cnai_oci_platform *want,
 	       !strcmp(want->variant, "v8");
 }
 
-static void platform_of(struct cnai_oci_platform *out, const json_t *j)
+void cnai_oci_platform_read(struct cnai_oci_platform *out, const json_t *j)
 {
 	const char *os = json_string_value(json_object_get(j, "os"));
 	const char *ar = json_string_value(json_object_get(j, "architecture"));
@@ -1138,7 +1138,7 @@ static int resolve_platform(struct cnai_oci_desc *out, const char *dir,
 		}
 		if (!pj)
 			continue;
-		platform_of(&have, pj);
+		cnai_oci_platform_read(&have, pj);
 		cnai_buf_addf(seen, "%s%s/%s%s%s", seen->len ? ", " : "",
 			      have.os, have.architecture,
 			      have.variant[0] ? "/" : "", have.variant);

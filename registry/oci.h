@@ -225,6 +225,12 @@ int cnai_oci_index_add(json_t *index, const struct cnai_oci_desc *d,
 /* Parses "os/arch[/variant]"; CNAI_EINVALID naming the text. */
 int cnai_oci_platform_parse(struct cnai_oci_platform *out, const char *s);
 
+/*
+ * Reads a descriptor's or config's "os", "architecture" and "variant"
+ * members of `j` (absent ones, or a NULL `j`, as empty) into `out`.
+ */
+void cnai_oci_platform_read(struct cnai_oci_platform *out, const json_t *j);
+
 /* 1 if a manifest for `have` runs where `want` is asked (variant only when
  * `want` names one). */
 int cnai_oci_platform_match(const struct cnai_oci_platform *want,

@@ -225,19 +225,6 @@ static int skip_layer(const char *mt)
 	return strstr(mt, "nondistributable") || strstr(mt, "foreign");
 }
 
-static void platform_of(struct cnai_oci_platform *out, const json_t *p)
-{
-	const char *os = json_string_value(json_object_get(p, "os"));
-	const char *ar = json_string_value(json_object_get(p, "architecture"));
-	const char *va = json_string_value(json_object_get(p, "variant"));
-
-	memset(out, 0, sizeof(*out));
-	snprintf(out->os, sizeof(out->os), "%s", os ? os : "");
-	snprintf(out->architecture, sizeof(out->architecture), "%s",
-		 ar ? ar : "");
-	snprintf(out->variant, sizeof(out->variant), "%s", va ? va : "");
-}
-
 /* An index's manifests, only the first image for `want` when given. */
 static int index_refs(const json_t *doc, const struct cnai_oci_platform *want,
 		      cnai_registry_ref_fn fn, void *payload)
@@ -252,7 +239,7 @@ static int index_refs(const json_t *doc, const struct cnai_oci_platform *want,
 		if ((err = cnai_oci_desc_parse(&d, e)) < 0)
 			return err;
 		if (want && !cnai_registry_media_is_index(d.media_type)) {
-			platform_of(&have, json_object_get(e, "platform"));
+			cnai_oci_platform_read(&have, json_object_get(e, "platform"));
 			if (found || !cnai_oci_platform_match(want, &have))
 				continue;
 			found = 1;
